@@ -1,0 +1,42 @@
+# Visual Forensics task runner. `make demo` and `make test` are the README's two commands.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# Python 3.12 = the Lambda runtime. Found on PATH, else in pyenv's versions.
+PYTHON312 ?= $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1); do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
+OUT ?= out
+
+.PHONY: setup demo test build lint lock clean
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt layers/vforensics/requirements.txt layers/vforensics/pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it (e.g. pyenv install 3.12) or set PYTHON312=/path/to/python3.12" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON312) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e layers/vforensics
+	touch $@
+
+demo: setup
+	$(BIN)/vforensics analyze samples/iphone4.jpg --out $(OUT)
+
+test: setup
+	$(BIN)/pytest
+
+build: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build
+
+lint: setup
+	$(BIN)/cfn-lint template.yaml
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam validate --lint
+
+# Re-resolve requirements.in into the fully pinned requirements.txt (needs the network).
+lock:
+	rm -rf /tmp/vf-lock && $(PYTHON312) -m venv /tmp/vf-lock
+	/tmp/vf-lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Fully pinned development environment (Python 3.12). Regenerate with: make lock"; \
+	  /tmp/vf-lock/bin/pip freeze | grep -v '^-e'; } > requirements.txt
+
+clean:
+	rm -rf $(VENV) .aws-sam $(OUT) .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,48 @@
+"""The contract every analyzer follows (DESIGN.md, "Analyzer").
+
+An analyzer is a pure function ``analyze(media: Media) -> AnalyzerResult``: no I/O, no
+globals changed. ``score`` is 0-100, higher = more suspicious, or None when the method does
+not apply. ``map`` is an optional suspicion map, float32 in 0..1, same aspect as the image
+(any resolution: it is resized when rendered).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+Status = Literal["ok", "skipped", "error"]
+
+
+@dataclass
+class AnalyzerResult:
+    status: Status
+    score: float | None
+    interpretation: str
+    details: dict[str, Any] = field(default_factory=dict)
+    map: np.ndarray | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, without the map (maps travel as PNG files)."""
+        return {
+            "status": self.status,
+            "score": None if self.score is None else round(float(self.score), 2),
+            "interpretation": self.interpretation,
+            "details": self.details,
+        }
+
+
+def skipped(reason: str, **details: Any) -> AnalyzerResult:
+    """A result for a method that does not apply to this input, with the reason."""
+    return AnalyzerResult("skipped", None, f"Not applicable: {reason}", dict(details))
+
+
+def level(score: float, medium: float, high: float) -> str:
+    """Low / Medium / High band of a score with the given lower bounds."""
+    if score > high:
+        return "High"
+    if score >= medium:
+        return "Medium"
+    return "Low"

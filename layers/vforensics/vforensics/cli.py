@@ -1,0 +1,89 @@
+"""The ``vforensics`` command line.
+
+``vforensics analyze PATH... --out DIR`` runs the full pipeline (the real state machine on
+the embedded engine) on each file and writes ``DIR/<file name>/`` with report.json,
+report.zip, maps/ and heatmaps/. Exit status: 0 when every file was analysed, 1 when any
+file was refused or unreadable, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from vforensics import __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vforensics", description="Image forensics: was this image manipulated, and where?")
+    parser.add_argument("--version", action="version", version=f"vforensics {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("analyze", help="analyse images through the full pipeline on an embedded AWS engine")
+    p.add_argument("paths", nargs="+", type=Path, help="image files, or folders of them")
+    p.add_argument("--out", type=Path, default=Path("vforensics-out"), help="output folder (default: %(default)s)")
+    p.add_argument("--jobs", type=int, default=1, help="files analysed at once (default: %(default)s)")
+    p.add_argument("--verbose", action="store_true", help="show the handlers' logs")
+    args = parser.parse_args(argv)
+    if args.command == "analyze":
+        return analyze(args)
+    return 2  # pragma: no cover - argparse enforces the sub-command
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given, and the files inside given folders (sorted, recursive, no hidden files)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not any(s.startswith(".") for s in f.parts)))
+        else:
+            out.append(p)
+    return out
+
+
+def analyze(args: argparse.Namespace) -> int:
+    from vforensics.local.engine import LocalEngine
+    from vforensics.local.runner import analyze_files
+
+    paths = expand(args.paths)
+    if not paths:
+        print("vforensics: no files to analyse", file=sys.stderr)
+        return 1
+    total = len(paths)
+    started = time.perf_counter()
+    with LocalEngine(quiet=not args.verbose) as engine:
+        def report(i: int, outcome) -> None:
+            prefix = f"[{i + 1}/{total}] " if total > 1 else ""
+            print(prefix + describe(outcome), file=sys.stdout if outcome.ok else sys.stderr, flush=True)
+
+        outcomes = analyze_files(engine, paths, args.out, jobs=max(1, args.jobs), on_done=report)
+    failed = [o for o in outcomes if not o.ok]
+    if total > 1:
+        print(f"{total - len(failed)} of {total} files analysed in {time.perf_counter() - started:.1f} s; "
+              f"reports in {args.out}{os.sep}")
+    return 1 if failed else 0
+
+
+def describe(outcome) -> str:
+    name = outcome.path.name
+    if outcome.status == "UNREADABLE":
+        return f"{name}: ERROR {outcome.reason}"
+    if outcome.status == "FAILED":
+        return f"{name}: NOT ANALYSED ({outcome.error_type}) {outcome.reason}"
+    if outcome.status == "DUPLICATE":
+        return f"{name}: already analysed (same upload)"
+    overall = outcome.report["overall"]
+    summary = outcome.report["summary"]
+    likelihood = overall["tampering_likelihood"]
+    lines = [f"{name}: {overall['verdict']} - risk {overall['risk']}, tampering "
+             f"{'n/a' if likelihood is None else f'{likelihood:.0f}/100'}, confidence {overall['confidence']} "
+             f"({outcome.seconds:.1f} s) -> {outcome.out_dir}{os.sep}report.json"]
+    lines += [f"    ! {issue}" for issue in summary["issues_found"][:4]]
+    lines += [f"    x {err}" for err in summary["errors"]]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Run the real state machine and handlers on this machine, without AWS or Docker."""

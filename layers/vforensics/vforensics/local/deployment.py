@@ -1,0 +1,79 @@
+"""What the local engine deploys: the same functions, ASL and substitutions as template.yaml.
+
+A test (tests/infra) checks that these agree with the template, so local runs and AWS
+deployments cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STATE_MACHINE_FILE = "statemachine/analysis.asl.json"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_uri: str  # folder under the project root
+    handler: str  # "module.function"
+
+    @property
+    def name(self) -> str:
+        return f"vf-{self.logical_id}"
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name}"
+
+
+FUNCTIONS = (
+    FunctionSpec("PrepareFunction", "functions/prepare", "app.handler"),
+    FunctionSpec("AnalyzerMetadataFunction", "functions/analyzer", "app.handler"),
+    FunctionSpec("AnalyzerElaFunction", "functions/analyzer", "app.handler"),
+    FunctionSpec("AnalyzerNoiseFunction", "functions/analyzer", "app.handler"),
+    FunctionSpec("AggregateFunction", "functions/aggregate", "app.handler"),
+)
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    uploads_bucket: str = "vf-local-uploads"
+    results_bucket: str = "vf-local-results"
+    table_name: str = "vf-local-analyses"
+    event_bus_name: str = "default"
+    state_machine_name: str = "vf-local-analysis"
+
+
+def substitutions(resources: LocalResources) -> dict[str, str]:
+    """Values for every ``${Placeholder}`` of the ASL (template: DefinitionSubstitutions)."""
+    subs = {f"{f.logical_id}Arn": f.arn for f in FUNCTIONS}
+    subs["AnalysesTableName"] = resources.table_name
+    subs["EventBusName"] = resources.event_bus_name
+    return subs
+
+
+def project_root() -> Path:
+    """The repository folder holding statemachine/ and functions/ (``VF_PROJECT_ROOT``)."""
+    if env := os.environ.get("VF_PROJECT_ROOT"):
+        return Path(env).resolve()
+    here = Path(__file__).resolve()
+    for candidate in here.parents:
+        if (candidate / STATE_MACHINE_FILE).is_file() and (candidate / "functions").is_dir():
+            return candidate
+    raise RuntimeError(
+        "cannot find the project folder (statemachine/ and functions/); install vforensics from a clone "
+        "with `pip install -e layers/vforensics` or set VF_PROJECT_ROOT"
+    )
+
+
+def render_definition(root: Path, resources: LocalResources) -> str:
+    text = (root / STATE_MACHINE_FILE).read_text()
+    for key, value in substitutions(resources).items():
+        text = text.replace("${" + key + "}", value)
+    if "${" in text:
+        raise RuntimeError("the ASL has a ${Placeholder} without a local substitution")
+    return text

@@ -1,0 +1,140 @@
+"""The embedded AWS: a moto server in this process, running the project's real ASL.
+
+``LocalEngine`` starts moto in server mode on a free loopback port (real HTTP, real boto3
+clients), turns on moto's ASL interpreter, routes Lambda Task states to the project's own
+handlers (``lambda_router``), and creates the buckets, table and state machine of
+template.yaml. Everything the handlers do goes through boto3 to ``AWS_ENDPOINT_URL``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from vforensics.local import deployment, lambda_router
+from vforensics.local.deployment import ACCOUNT, REGION, LocalResources
+from vforensics.pipeline import aws
+
+_ENV_DEFAULTS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_SERVICE_NAME": "vforensics",
+    "POWERTOOLS_METRICS_NAMESPACE": "VisualForensics",
+}
+_ENV_QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+class LocalEngine:
+    def __init__(self, root: Path | None = None, resources: LocalResources | None = None, quiet: bool = True):
+        self.root = root or deployment.project_root()
+        self.resources = resources or LocalResources()
+        self.quiet = quiet
+        self.endpoint: str | None = None
+        self.state_machine_arn: str | None = None
+        self._server = None
+        self._saved_env: dict[str, str | None] = {}
+
+    def __enter__(self) -> "LocalEngine":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        default_user_config.update({"stepfunctions": {"execute_state_machine": True},
+                                    "lambda": {"use_docker": False}})
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        if self.quiet:  # moto's ASL interpreter logs every caught Task failure at ERROR
+            logging.getLogger("moto").setLevel(logging.CRITICAL)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        env = dict(_ENV_DEFAULTS)
+        if self.quiet:
+            env.update(_ENV_QUIET)
+        env.update({
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "MOTO_PORT": str(port),
+            "VF_RESULTS_BUCKET": self.resources.results_bucket,
+            "VF_TABLE_NAME": self.resources.table_name,
+            "VF_EVENT_BUS_NAME": self.resources.event_bus_name,
+        })
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            self._saved_env[name] = os.environ.pop(name, None)
+        for name, value in env.items():
+            if name.startswith("POWERTOOLS_") and name in os.environ and name not in _ENV_QUIET:
+                continue
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+        aws.client.cache_clear()
+        lambda_router.install()
+        for spec in deployment.FUNCTIONS:
+            lambda_router.register(spec.name, lambda_router.load_handler(self.root, spec.code_uri, spec.handler))
+        self._create_resources()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+        aws.client.cache_clear()
+
+    def _create_resources(self) -> None:
+        r = self.resources
+        s3 = aws.client("s3")
+        for bucket in (r.uploads_bucket, r.results_bucket):
+            s3.create_bucket(Bucket=bucket)
+        aws.client("dynamodb").create_table(
+            TableName=r.table_name, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "analysis_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "analysis_id", "AttributeType": "S"}],
+        )
+        definition = deployment.render_definition(self.root, r)
+        self.state_machine_arn = aws.client("stepfunctions").create_state_machine(
+            name=r.state_machine_name, definition=definition, type="STANDARD",
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/vf-local-state-machine",
+        )["stateMachineArn"]
+
+    # ---- running executions -------------------------------------------------------
+
+    def start_execution(self, event: dict, name: str) -> str:
+        return aws.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(event)
+        )["executionArn"]
+
+    def wait(self, execution_arn: str, timeout_s: float = 900.0, poll_s: float = 0.05) -> dict:
+        """Block until the execution ends; returns describe_execution's answer."""
+        sfn = aws.client("stepfunctions")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} still running after {timeout_s:.0f} s")
+            time.sleep(poll_s)
+
+    def record(self, analysis_id: str) -> dict | None:
+        """The analysis record from DynamoDB, as plain values."""
+        item = aws.client("dynamodb").get_item(
+            TableName=self.resources.table_name, Key={"analysis_id": {"S": analysis_id}}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return None
+        return {k: next(iter(v.values())) for k, v in item.items()}

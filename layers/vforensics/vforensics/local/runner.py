@@ -1,0 +1,112 @@
+"""Analyse local files through the embedded pipeline and write each report folder.
+
+For each file: upload to the local uploads bucket, start the state machine with the event
+the EventBridge rule would send, wait, then copy ``analyses/<id>/`` from the results
+bucket to ``OUT/<name>/`` (report.json, report.zip, maps/, heatmaps/). A file the
+pipeline refuses gets ``OUT/<name>/error.json`` with the stable code and reason.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vforensics.local.engine import LocalEngine
+from vforensics.local.events import object_created_event
+from vforensics.pipeline import aws, layout
+from vforensics.pipeline.identity import analysis_id_for
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    status: str  # COMPLETED | FAILED | DUPLICATE | UNREADABLE
+    seconds: float = 0.0
+    analysis_id: str | None = None
+    out_dir: Path | None = None
+    report: dict | None = None
+    error_type: str | None = None
+    reason: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "COMPLETED"
+
+
+def output_names(paths: list[Path]) -> list[str]:
+    """A folder name per input: the file name, made unique within one run."""
+    names, seen = [], {}
+    for p in paths:
+        base = p.name or "input"
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        names.append(base if n == 0 else f"{base}-{n + 1}")
+    return names
+
+
+def analyze_files(engine: LocalEngine, paths: list[Path], out_dir: Path, jobs: int = 1,
+                  on_done: Callable[[int, FileOutcome], None] | None = None) -> list[FileOutcome]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = output_names(paths)
+    run_id = uuid.uuid4().hex[:8]
+
+    def one(i: int) -> FileOutcome:
+        outcome = analyze_one(engine, paths[i], out_dir / names[i], key=f"local/{run_id}/{i:04d}/{paths[i].name}")
+        if on_done:
+            on_done(i, outcome)
+        return outcome
+
+    if jobs <= 1:
+        return [one(i) for i in range(len(paths))]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, range(len(paths))))
+
+
+def analyze_one(engine: LocalEngine, path: Path, target: Path, key: str) -> FileOutcome:
+    started = time.perf_counter()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return FileOutcome(path, "UNREADABLE", reason=f"cannot read {path}: {exc.strerror or exc}")
+    bucket = engine.resources.uploads_bucket
+    etag = aws.client("s3").put_object(Bucket=bucket, Key=key, Body=data)["ETag"].strip('"')
+    event = object_created_event(bucket, key, etag, len(data))
+    analysis_id = analysis_id_for(bucket, key, etag)
+    execution = engine.start_execution(event, name=f"local-{uuid.uuid4().hex}")
+    described = engine.wait(execution)
+    outcome = FileOutcome(path, described["status"], analysis_id=analysis_id, out_dir=target)
+    target.mkdir(parents=True, exist_ok=True)
+    if described["status"] == "SUCCEEDED":
+        result = json.loads(described.get("output") or "{}")
+        if "report_key" not in result:  # the Claim found an earlier analysis of the same upload
+            outcome.status = "DUPLICATE"
+        else:
+            outcome.status = "COMPLETED"
+            _download(result["results_bucket"], layout.analysis_prefix(analysis_id), target)
+            outcome.report = json.loads((target / layout.REPORT).read_text())
+    else:
+        record = engine.record(analysis_id) or {}
+        outcome.status = "FAILED"
+        outcome.error_type = record.get("error_type") or described.get("error")
+        outcome.reason = record.get("reason") or described.get("cause")
+        (target / "error.json").write_text(json.dumps({
+            "analysis_id": analysis_id, "file": str(path), "status": "FAILED",
+            "error_type": outcome.error_type, "reason": outcome.reason}, indent=2) + "\n")
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _download(bucket: str, prefix: str, target: Path) -> None:
+    s3 = aws.client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            rel = obj["Key"][len(prefix):]
+            dest = target / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())

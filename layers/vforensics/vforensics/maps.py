@@ -1,0 +1,71 @@
+"""Suspicion maps as files: 8-bit grayscale for tools, colour overlays for people.
+
+A map is a float array in 0..1 with the image's aspect ratio at any resolution.
+``maps/<name>.png`` stores it at the image's size (capped at ``MAX_SIDE``) with
+255 = most suspicious; ``heatmaps/<name>.png`` blends a colour map over a downscaled copy
+of the image so a reader sees *where*.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MAX_SIDE = 2048  # longest side of written maps and heatmaps, pixels
+OVERLAY_ALPHA = 0.55  # weight of the colour map over the photo, at full suspicion
+
+
+def fit_size(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
+    scale = min(1.0, max_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_map(suspicion: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a map to ``size`` = (width, height), clipped to 0..1."""
+    resized = cv2.resize(suspicion.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    return np.clip(resized, 0.0, 1.0)
+
+
+def gray_png(suspicion: np.ndarray, width: int, height: int) -> bytes:
+    """PNG bytes of the map at the image's size (capped), 255 = most suspicious."""
+    m = resize_map(suspicion, fit_size(width, height))
+    return _png(cv2.convertScaleAbs(m, alpha=255.0), compression=3)
+
+
+def heatmap_png(suspicion: np.ndarray, rgb: np.ndarray) -> bytes:
+    """PNG bytes of a JET colour map blended over the image; unsuspicious areas stay clear."""
+    h, w = rgb.shape[:2]
+    size = fit_size(w, h)
+    photo = cv2.resize(cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR), size, interpolation=cv2.INTER_AREA)
+    m = resize_map(suspicion, size)
+    colour = cv2.applyColorMap((m * 255).astype(np.uint8), cv2.COLORMAP_JET)
+    weight = cv2.merge([OVERLAY_ALPHA * np.sqrt(m)] * 3)
+    blended = cv2.add(cv2.multiply(photo, 1.0 - weight, dtype=cv2.CV_32F), cv2.multiply(colour, weight, dtype=cv2.CV_32F))
+    return _png(cv2.convertScaleAbs(blended), compression=1)
+
+
+def decode_png_map(data: bytes) -> np.ndarray:
+    """Inverse of ``gray_png``: float map in 0..1."""
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if arr is None:
+        raise ValueError("not a PNG map")
+    return arr.astype(np.float32) / 255.0
+
+
+def combine(maps: dict[str, np.ndarray], weights: dict[str, float], size: tuple[int, int]) -> np.ndarray | None:
+    """Weighted mean of the maps resized to ``size``; None when there is no map."""
+    present = [(name, m) for name, m in maps.items() if weights.get(name, 0) > 0]
+    if not present:
+        return None
+    total = sum(weights[name] for name, _ in present)
+    acc = np.zeros((size[1], size[0]), np.float32)
+    for name, m in present:
+        acc += resize_map(m, size) * (weights[name] / total)
+    return acc
+
+
+def _png(arr: np.ndarray, compression: int) -> bytes:
+    ok, buf = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, compression])
+    if not ok:  # pragma: no cover
+        raise RuntimeError("PNG encoding failed")
+    return buf.tobytes()

@@ -1,0 +1,1 @@
+"""Reading uploaded media safely: type sniffing, limits, decoding to arrays."""

@@ -1,0 +1,204 @@
+"""Validate and decode still images into arrays the analyzers share.
+
+Everything here works on bytes already in memory; callers do the I/O. Validation runs in
+the cheapest order: size, magic bytes, header (dimensions) and only then a full decode, so
+an empty file, a video, or a decompression bomb is refused before any pixel is decoded.
+
+Pixels are kept in the stored orientation (EXIF Orientation is *not* applied) so that
+suspicion maps line up with the JPEG block grid the forensic methods rely on.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from vforensics.errors import MediaRejected
+from vforensics.media import limits
+from vforensics.media.sniff import HEADER_BYTES, IMAGE_TYPES, sniff
+
+# We enforce our own pixel limit from the header; Pillow's warning would fire first.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Facts about a validated image file."""
+
+    format: str
+    mime: str
+    width: int
+    height: int
+    mode: str  # Pillow mode as stored, e.g. "RGB", "CMYK", "I;16", "P"
+    frames: int = 1
+    has_alpha: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1e6
+
+    def to_dict(self) -> dict:
+        return {"format": self.format, "media_type": self.mime, "width": self.width, "height": self.height,
+                "mode": self.mode, "frames": self.frames, "has_alpha": self.has_alpha, "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ImageInfo":
+        return cls(d["format"], d["media_type"], d["width"], d["height"], d["mode"], d.get("frames", 1),
+                   d.get("has_alpha", False), tuple(d.get("notes", ())))
+
+
+def check_size(n_bytes: int) -> None:
+    """Refuse empty files and files over the upload limit, before reading them."""
+    if n_bytes <= 0:
+        raise MediaRejected("EMPTY_FILE", "the file is empty (0 bytes)")
+    if n_bytes > limits.max_bytes():
+        raise MediaRejected(
+            "FILE_TOO_LARGE",
+            f"the file is {n_bytes / limits.MB:.1f} MB; the limit is {limits.max_bytes() / limits.MB:.0f} MB",
+        )
+
+
+def check_type(header: bytes):
+    """Return the image type from the file's first bytes, or refuse it."""
+    file_type = sniff(header[:HEADER_BYTES])
+    if file_type is None:
+        raise MediaRejected(
+            "UNSUPPORTED_FORMAT",
+            "the content is not a supported image (JPEG, PNG, BMP, TIFF, WebP, GIF); "
+            "the type is read from the file's bytes, not its name",
+        )
+    if file_type.kind == "video":
+        raise MediaRejected(
+            "UNSUPPORTED_MEDIA",
+            f"{file_type.format} video was recognised, but video analysis is not available in this version",
+        )
+    if file_type not in IMAGE_TYPES:  # pragma: no cover - every sniffed image type is listed
+        raise MediaRejected("UNSUPPORTED_FORMAT", f"{file_type.format} is not supported")
+    return file_type
+
+
+def inspect_image(data: bytes) -> ImageInfo:
+    """Validate ``data`` fully (size, type, dimensions, a complete decode) and describe it.
+
+    Raises ``MediaRejected`` with codes EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_FORMAT,
+    UNSUPPORTED_MEDIA, DECOMPRESSION_BOMB or CORRUPT_FILE.
+    """
+    check_size(len(data))
+    file_type = check_type(data[:HEADER_BYTES])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(data))
+            width, height = img.size
+            check_pixels(width, height)
+            frames = getattr(img, "n_frames", 1)
+            mode = img.mode
+            has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
+            img.load()  # decodes the first frame: truncated or corrupt data fails here
+    except MediaRejected:
+        raise
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, struct.error ...
+        raise MediaRejected(
+            "CORRUPT_FILE", f"the {file_type.format} data could not be decoded ({_short(exc)})"
+        ) from exc
+    notes = []
+    if frames > 1:
+        notes.append(f"{frames} frames; only the first frame is analysed")
+    if mode == "CMYK":
+        notes.append("CMYK image converted to RGB for analysis")
+    if mode.startswith("I") or mode == "F":
+        notes.append(f"high bit-depth image ({mode}) reduced to 8 bits for analysis")
+    if has_alpha:
+        notes.append("alpha channel ignored; colour channels analysed as stored")
+    return ImageInfo(
+        format=file_type.format,
+        mime=file_type.mime,
+        width=width,
+        height=height,
+        mode=mode,
+        frames=frames,
+        has_alpha=has_alpha,
+        notes=tuple(notes),
+    )
+
+
+def check_pixels(width: int, height: int) -> None:
+    """Refuse images whose header declares more pixels than we will decode."""
+    if width <= 0 or height <= 0:
+        raise MediaRejected("CORRUPT_FILE", f"invalid dimensions {width}x{height}")
+    if width * height > limits.max_pixels():
+        raise MediaRejected(
+            "DECOMPRESSION_BOMB",
+            f"the header declares {width}x{height} = {width * height / 1e6:.0f} megapixels; "
+            f"the limit is {limits.max_pixels() / 1e6:.0f} megapixels",
+        )
+
+
+def decode_rgb(data: bytes) -> np.ndarray:
+    """Decode the first frame to an ``(H, W, 3)`` uint8 RGB array.
+
+    CMYK, palette, grayscale and 1-bit images are converted; 16/32-bit integer and float
+    images are scaled to 8 bits; alpha is dropped (the colour channels are analysed as
+    stored, not composited).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        img = Image.open(io.BytesIO(data))
+        img.seek(0)
+        img.load()
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = (0.0, 65535.0) if mode.startswith("I;16") else (float(arr.min()), float(arr.max()))
+        gray = np.clip((arr - lo) * (255.0 / max(hi - lo, 1e-9)), 0, 255).round().astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode == "RGB":
+        return np.asarray(img, dtype=np.uint8)
+    if mode in ("RGBA", "RGBX", "RGBa"):
+        return np.ascontiguousarray(np.asarray(img, dtype=np.uint8)[:, :, :3])
+    return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+
+class Media:
+    """An uploaded image as the analyzers see it: original bytes plus decoded pixels.
+
+    Pixels are decoded lazily and once; analyzers must not modify the arrays.
+    """
+
+    def __init__(self, data: bytes, info: ImageInfo, filename: str = ""):
+        self.data = data
+        self.info = info
+        self.filename = filename
+
+    @classmethod
+    def from_bytes(cls, data: bytes, filename: str = "") -> "Media":
+        return cls(data, inspect_image(data), filename)
+
+    @cached_property
+    def rgb(self) -> np.ndarray:
+        arr = decode_rgb(self.data)
+        arr.flags.writeable = False
+        return arr
+
+    @cached_property
+    def gray(self) -> np.ndarray:
+        """Luma (ITU-R BT.601) as float32 in 0..255."""
+        g = cv2.cvtColor(self.rgb.astype(np.float32), cv2.COLOR_RGB2GRAY)
+        g.flags.writeable = False
+        return g
+
+    @property
+    def is_lossy_jpeg(self) -> bool:
+        return self.info.format == "JPEG"
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -1,0 +1,39 @@
+"""Analyze step: run one analyzer on the prepared upload and store its result and maps."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from vforensics import maps
+from vforensics.analyzers import get_analyzer
+from vforensics.media.image import ImageInfo, Media
+from vforensics.pipeline import aws, layout
+
+
+def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:
+    """Run analyzer ``name`` and return the small summary the state machine carries.
+
+    The full result goes to ``work/<id>/<name>.json``; maps go to ``maps/<name>.png`` and
+    ``heatmaps/<name>.png`` under the analysis prefix.
+    """
+    analyze = get_analyzer(name)
+    upload, results = job["upload"], job["results"]
+    data = aws.get_object(upload["bucket"], upload["key"], upload.get("etag"))
+    media = Media(data, ImageInfo.from_dict(job["source"]), job["source"].get("file_name", ""))
+
+    started = time.perf_counter()
+    result = analyze(media)
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+
+    entry = result.to_dict() | {"elapsed_ms": elapsed_ms, "map": None, "heatmap": None}
+    if result.map is not None:
+        entry["map"], entry["heatmap"] = layout.map_name(name), layout.heatmap_name(name)
+        aws.put_bytes(results["bucket"], results["prefix"] + entry["map"],
+                      maps.gray_png(result.map, media.info.width, media.info.height), "image/png")
+        aws.put_bytes(results["bucket"], results["prefix"] + entry["heatmap"],
+                      maps.heatmap_png(result.map, media.rgb), "image/png")
+    key = layout.result_key(job["analysis_id"], name)
+    aws.put_json(results["bucket"], key, entry)
+    return {"analyzer": name, "status": result.status, "score": entry["score"], "elapsed_ms": elapsed_ms,
+            "result_key": key}

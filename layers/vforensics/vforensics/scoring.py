@@ -1,0 +1,89 @@
+"""From analyzer results to one overall assessment: likelihood, verdict, risk, confidence.
+
+This first version is a *weighted mean* of the analyzer scores with hand-set weights. It
+is not calibrated: a likelihood of 40 is not a 40% probability. The calibration (fitted
+on labelled data by a script) replaces these weights in a later version; until then the
+report says so in ``overall.method``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import pstdev
+from typing import Any
+
+#: Weight of each analyzer's score in the tampering likelihood.
+TAMPER_WEIGHTS = {"ela": 0.3, "noise": 0.3, "metadata": 0.4}
+#: Weight of each analyzer's map in the combined map (analyzers that localise).
+MAP_WEIGHTS = {"ela": 0.5, "noise": 0.5}
+#: Risk bands over the tampering likelihood: LOW < 35 <= MEDIUM < 65 <= HIGH.
+MEDIUM_AT, HIGH_AT = 35.0, 65.0
+METHOD = "weighted mean of analyzer scores (uncalibrated: not a probability)"
+
+VERDICTS = {
+    "LOW": "No clear signs of manipulation",
+    "MEDIUM": "Possible manipulation",
+    "HIGH": "Likely manipulated",
+}
+
+
+@dataclass(frozen=True)
+class Overall:
+    tampering_likelihood: float | None
+    risk: str
+    verdict: str
+    confidence: str
+    confidence_score: float
+    confidence_factors: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tampering_likelihood": None if self.tampering_likelihood is None else round(self.tampering_likelihood, 1),
+            "ai_likelihood": None,
+            "ai_status": "not_run",
+            "verdict": self.verdict,
+            "risk": self.risk,
+            "confidence": self.confidence,
+            "confidence_score": round(self.confidence_score, 2),
+            "confidence_factors": self.confidence_factors,
+            "method": METHOD,
+        }
+
+
+def risk_band(likelihood: float) -> str:
+    if likelihood >= HIGH_AT:
+        return "HIGH"
+    if likelihood >= MEDIUM_AT:
+        return "MEDIUM"
+    return "LOW"
+
+
+def assess(results: dict[str, dict[str, Any]], source: dict[str, Any]) -> Overall:
+    """Combine analyzer results (report.json form: status, score, ...) into ``Overall``."""
+    scored = {n: float(r["score"]) for n, r in results.items()
+              if r.get("status") == "ok" and r.get("score") is not None and n in TAMPER_WEIGHTS}
+    if not scored:
+        return Overall(None, "UNKNOWN", "Inconclusive: no analyzer produced a score", "low", 0.0,
+                       {"coverage": 0.0, "agreement": None, "caps": ["no analyzer produced a score"]})
+    total = sum(TAMPER_WEIGHTS[n] for n in scored)
+    likelihood = sum(TAMPER_WEIGHTS[n] * s for n, s in scored.items()) / total
+    risk = risk_band(likelihood)
+
+    coverage = total / sum(TAMPER_WEIGHTS.values())
+    agreement = 1.0 - min(1.0, pstdev(scored.values()) / 50.0) if len(scored) > 1 else 0.5
+    confidence_score = coverage * agreement
+    caps = []
+    if source.get("format") != "JPEG":
+        caps.append(f"{source.get('format')} input: compression-based tests do not apply")
+        confidence_score = min(confidence_score, 0.6)
+    if (source.get("width") or 0) * (source.get("height") or 0) < 500_000:
+        caps.append("small image (under 0.5 megapixels): little evidence to work with")
+        confidence_score = min(confidence_score, 0.35)
+    errors = [n for n, r in results.items() if r.get("status") == "error"]
+    if errors:
+        caps.append(f"analyzer errors: {', '.join(sorted(errors))}")
+    confidence = "high" if confidence_score >= 0.7 else "medium" if confidence_score >= 0.4 else "low"
+    return Overall(
+        likelihood, risk, VERDICTS[risk], confidence, confidence_score,
+        {"coverage": round(coverage, 2), "agreement": round(agreement, 2), "caps": caps},
+    )

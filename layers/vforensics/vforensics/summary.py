@@ -1,0 +1,70 @@
+"""The plain-language summary of a report: status, issues, positive findings, advice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vforensics.scoring import Overall
+
+RECOMMENDATIONS = {
+    "LOW": "No action needed on forensic grounds. If the image matters (news, evidence), still verify its source "
+           "and context: these tests cannot rule out every kind of edit.",
+    "MEDIUM": "Review before relying on the image: look at the heatmaps for regions that stand out, ask the "
+              "source for the original file, and compare with other images of the same event.",
+    "HIGH": "Do not rely on this image without independent verification: obtain the original from the source, "
+            "and have the flagged regions reviewed by a person.",
+    "UNKNOWN": "The analysis could not score this image; verify it by other means.",
+}
+_BANDED = ("ela", "noise")
+
+
+def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict[str, Any]) -> dict[str, Any]:
+    issues: list[str] = []
+    positives: list[str] = []
+    errors: list[str] = []
+    for name, r in sorted(results.items()):
+        status = r.get("status")
+        if status == "error":
+            errors.append(f"{name}: the analyzer failed ({r.get('error', {}).get('message', 'unknown error')}); "
+                          "the report was produced without it")
+            continue
+        if status == "skipped":
+            continue
+        details = r.get("details", {})
+        if name in _BANDED:
+            band = details.get("level")
+            label = {"ela": "Error level analysis", "noise": "Noise analysis"}[name]
+            if band in ("Medium", "High"):
+                issues.append(f"{label}: {band.lower()} score ({r['score']:.1f}). {_first_sentence(r['interpretation'])}")
+            elif band == "Low":
+                positives.append(f"{label}: low score ({r['score']:.1f}), nothing stands out")
+        elif name == "metadata":
+            evidence = details.get("flag_evidence", {})
+            for flag in ("editing_software", "xmp_edit_history", "date_inconsistent", "metadata_missing"):
+                if flag in evidence:
+                    issues.append(f"Metadata ({flag}): {evidence[flag]}")
+            exif = details.get("exif", {})
+            camera = " ".join(str(exif[k]) for k in ("Make", "Model") if exif.get(k))
+            if camera and "editing_software" not in evidence and "metadata_missing" not in evidence:
+                positives.append(f"Camera metadata present ({camera}) with no editing software named")
+            if "gps_present" in evidence:
+                issues.append(f"Privacy: {evidence['gps_present']} is embedded in the file")
+    ai_tag = results.get("metadata", {}).get("details", {}).get("flag_evidence", {}).get("ai_generator_tag")
+    ai_text = "AI-generation detection is not part of this version."
+    if ai_tag:
+        ai_text += f" The metadata, however, says the image was generated: {ai_tag}."
+    return {
+        "status": "complete" if not errors else "complete with analyzer errors",
+        "headline": f"{overall.verdict} (risk {overall.risk}, confidence {overall.confidence})",
+        "issues_found": issues,
+        "positive_findings": positives,
+        "errors": errors,
+        "notes": list(source.get("notes", [])),
+        "recommendation": RECOMMENDATIONS[overall.risk],
+        "ai": {"status": "not_run", "metadata_generator_tag": bool(ai_tag), "text": ai_text},
+    }
+
+
+def _first_sentence(text: str) -> str:
+    head, sep, _ = text.partition(". ")
+    return head + "." if sep else text

@@ -1,0 +1,60 @@
+"""Regenerate events/*.json: sample inputs of every handler, for tests and `sam local invoke`.
+
+Runs the real Prepare handler on samples/iphone4.jpg in the embedded engine so that the job
+document in the analyzer and aggregate events is exactly what Prepare emits. Usage:
+    .venv/bin/python scripts/make_events.py
+"""
+
+import json
+from pathlib import Path
+
+from vforensics.local.deployment import FUNCTIONS, LocalResources
+from vforensics.local.engine import LocalEngine
+from vforensics.local.events import object_created_event
+from vforensics.local.lambda_router import LocalContext, load_handler
+from vforensics.pipeline import aws
+from vforensics.pipeline.identity import analysis_id_for
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "iphone4.jpg"
+SAMPLE_KEY = "samples/iphone4.jpg"
+EVENTS = ROOT / "events"
+
+
+def write(name: str, payload: dict) -> None:
+    (EVENTS / name).write_text(json.dumps(payload, indent=2) + "\n")
+    print("wrote", EVENTS / name)
+
+
+def main() -> None:
+    resources = LocalResources()
+    with LocalEngine(ROOT, resources):
+        data = SAMPLE.read_bytes()
+        etag = aws.client("s3").put_object(Bucket=resources.uploads_bucket, Key=SAMPLE_KEY, Body=data)["ETag"].strip('"')
+        event = object_created_event(resources.uploads_bucket, SAMPLE_KEY, etag, len(data))
+        event |= {"id": "00000000-0000-0000-0000-000000000001", "time": "2026-11-23T12:00:00Z"}
+        event["detail"] |= {"sequencer": "0067A1B2C3D4E5F600", "request-id": "SAMPLEREQUEST0001"}
+        write("object-created.json", event)
+        prepare_event = {"analysis_id": analysis_id_for(resources.uploads_bucket, SAMPLE_KEY, etag), "event": event}
+        write("prepare.json", prepare_event)
+        prepare = load_handler(ROOT, "functions/prepare", "app.handler")
+        job = prepare(prepare_event, LocalContext("vf-PrepareFunction", "local"))
+        job["source"]["uploaded_at"] = "2026-11-23T12:00:00+00:00"
+        for name in ("metadata", "ela", "noise"):
+            write(f"analyzer-{name}.json", {"analyzer": name, "job": job})
+        aid = job["analysis_id"]
+        write("aggregate.json", {"job": job, "branches": [
+            {"analyzer": "metadata", "status": "ok", "score": 0.0, "elapsed_ms": 5.0, "result_key": f"work/{aid}/metadata.json"},
+            {"analyzer": "ela", "status": "ok", "score": 2.0, "elapsed_ms": 100.0, "result_key": f"work/{aid}/ela.json"},
+            {"analyzer": "noise", "status": "error", "error": "Sandbox.Timedout",
+             "cause": json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 120.00 seconds"})},
+        ]})
+    env = {"Parameters": {"VF_RESULTS_BUCKET": resources.results_bucket, "VF_TABLE_NAME": resources.table_name,
+                          "VF_EVENT_BUS_NAME": resources.event_bus_name, "POWERTOOLS_SERVICE_NAME": "vforensics",
+                          "POWERTOOLS_METRICS_NAMESPACE": "VisualForensics"}}
+    env |= {f.logical_id: dict(env["Parameters"]) for f in FUNCTIONS}
+    write("env.json", env)
+
+
+if __name__ == "__main__":
+    main()
