@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from vforensics import __version__
+from vforensics.media.sniff import HEADER_BYTES, sniff
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,22 +33,44 @@ def main(argv: list[str] | None = None) -> int:
     return 2  # pragma: no cover - argparse enforces the sub-command
 
 
-def expand(paths: list[Path]) -> list[Path]:
-    """Files as given, and the files inside given folders (sorted, recursive, no hidden files)."""
+def expand(paths: list[Path]) -> tuple[list[Path], int]:
+    """Files as given, plus the media files inside given folders (recursive, sorted).
+
+    Inside folders, hidden files and files whose first bytes are not a known image or
+    video type are skipped (their number is returned); files named explicitly are always
+    analysed, so a bad one is reported.
+    """
     out: list[Path] = []
+    skipped = 0
     for p in paths:
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not any(s.startswith(".") for s in f.parts)))
-        else:
+        if not p.is_dir():
             out.append(p)
-    return out
+            continue
+        for f in sorted(p.rglob("*")):
+            if not f.is_file() or any(part.startswith(".") for part in f.relative_to(p).parts):
+                continue
+            if _looks_like_media(f):
+                out.append(f)
+            else:
+                skipped += 1
+    return out, skipped
+
+
+def _looks_like_media(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return sniff(fh.read(HEADER_BYTES)) is not None
+    except OSError:
+        return True  # let the analysis report why it cannot be read
 
 
 def analyze(args: argparse.Namespace) -> int:
     from vforensics.local.engine import LocalEngine
     from vforensics.local.runner import analyze_files
 
-    paths = expand(args.paths)
+    paths, skipped = expand(args.paths)
+    if skipped:
+        print(f"skipping {skipped} file(s) in the given folders that are not images or videos", file=sys.stderr)
     if not paths:
         print("vforensics: no files to analyse", file=sys.stderr)
         return 1

@@ -83,10 +83,12 @@ def analyze(media: Media) -> AnalyzerResult:
         "max_error": int(luma_diff.max()),
     }
     meaning = {
-        "Low": "the image re-compresses almost unchanged at quality 95, as a high-quality, once-saved JPEG does",
-        "Medium": "moderate error levels; typical of detailed scenes or a JPEG saved below quality 95",
-        "High": "high error levels across the image; expected for heavily compressed or very detailed images, "
-        "and a reason to look at the ELA heatmap for regions that stand out from similar content",
+        "Low": "re-saving at quality 95 changes the image little, as for most JPEGs; this alone does not show "
+        "that the image is unedited",
+        "Medium": "re-saving changes the image noticeably: typical of very detailed scenes, of files last saved "
+        "above quality 95, or of content that was never JPEG-compressed before (pasted or painted regions)",
+        "High": "re-saving changes much of the image: expected for files last saved near quality 100 or never "
+        "compressed before, and a reason to look at the heatmap for regions that stand out",
     }[band]
     interpretation = (
         f"ELA score {score:.1f} ({band}): {meaning}. ELA highlights edges and texture in every photo; "

@@ -1,0 +1,307 @@
+"""Infrastructure checks: the SAM template, the state machine definitions, the layer build.
+
+What a reviewer would run by hand before `sam deploy`, as tests:
+
+* ``cfn-lint template.yaml`` and ``sam validate --lint`` report nothing;
+* ``statelint`` accepts every ``statemachine/*.asl.json`` once its ``${Placeholders}``
+  are replaced by realistic ARNs and names (statelint rejects ``${...}`` in ARN fields);
+* every placeholder has a ``DefinitionSubstitutions`` entry, and every entry is used;
+* ``sam build`` (no container) succeeds, and each zip function plus its layers stays
+  under Lambda's 250 MB unzipped limit; the built layer imports on Linux x86_64.
+
+Needs no AWS account and no Docker; ``sam build`` needs a package index for the
+layer's wheels (pip caches them, so reruns take seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cfnlint.decode import decode_str
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+ASL_FILES = sorted((REPO / "statemachine").glob("*.asl.json"))
+
+LAMBDA_UNZIPPED_LIMIT = 262_144_000  # bytes: function + all its layers, unzipped
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+FAKE_ACCOUNT = "123456789012"
+FAKE_REGION = "us-east-1"
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _bin_dir() -> Path:
+    """The venv's bin folder: holds sam, cfn-lint, statelint and python3.12."""
+    here = Path(sys.executable).parent
+    return here if (here / "sam").exists() else REPO / ".venv" / "bin"
+
+
+def _tool(name: str) -> str:
+    path = _bin_dir() / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} not found in {_bin_dir()} or on PATH (pip install -r requirements.txt)")
+    return found
+
+
+def _python312_dir() -> Path:
+    """A folder with a `python3.12` executable, for SAM's python3.12 runtime check."""
+    if sys.version_info[:2] == (3, 12) and (Path(sys.executable).parent / "python3.12").exists():
+        return Path(sys.executable).parent
+    found = shutil.which("python3.12")
+    if not found:
+        pytest.fail("sam build needs python3.12 on PATH (the Lambda runtime's interpreter)")
+    return Path(found).parent
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{_python312_dir()}{os.pathsep}{_bin_dir()}{os.pathsep}{env.get('PATH', '')}",
+        AWS_DEFAULT_REGION=FAKE_REGION,
+        AWS_REGION=FAKE_REGION,
+        SAM_CLI_TELEMETRY="0",
+    )
+    # Nothing here talks to AWS; dummy credentials keep any client from looking further.
+    env.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    return env
+
+
+def _run(cmd: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def _template() -> dict:
+    template, matches = decode_str(TEMPLATE.read_text())
+    assert not matches, [str(m) for m in matches]
+    return template
+
+
+def _resources(template: dict, type_: str) -> dict[str, dict]:
+    return {k: v for k, v in template["Resources"].items() if v.get("Type") == type_}
+
+
+def _substitutions() -> dict:
+    (machine,) = _resources(_template(), "AWS::Serverless::StateMachine").values()
+    return dict(machine["Properties"].get("DefinitionSubstitutions", {}))
+
+
+def _fake_value(key: str) -> str:
+    """A realistic stand-in for what CloudFormation substitutes for `key`."""
+    if key.endswith("FunctionArn"):
+        name = key[: -len("Arn")]
+        return f"arn:aws:lambda:{FAKE_REGION}:{FAKE_ACCOUNT}:function:visual-forensics-{name}-AbC123"
+    if key.endswith("StateMachineArn"):
+        return f"arn:aws:states:{FAKE_REGION}:{FAKE_ACCOUNT}:stateMachine:visual-forensics-{key}"
+    if key.endswith("QueueUrl"):
+        return f"https://sqs.{FAKE_REGION}.amazonaws.com/{FAKE_ACCOUNT}/visual-forensics-{key}"
+    if key.endswith("Arn"):
+        return f"arn:aws:sns:{FAKE_REGION}:{FAKE_ACCOUNT}:visual-forensics-{key}"
+    if key == "EventBusName":
+        return "default"
+    return f"visual-forensics-{key}-AbC123"
+
+
+def _tree_bytes(path: Path) -> int:
+    """Unzipped size as Lambda counts it: the sum of the files' sizes."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+# --------------------------------------------------------------------------- linters
+
+def test_cfn_lint_passes():
+    result = _run([_tool("cfn-lint"), str(TEMPLATE)], cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_validate_lint_passes():
+    result = _run([_tool("sam"), "validate", "--lint", "--template-file", str(TEMPLATE)], cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_state_machine_definitions_exist():
+    assert ASL_FILES, "no statemachine/*.asl.json"
+    for machine in _resources(_template(), "AWS::Serverless::StateMachine").values():
+        uri = machine["Properties"]["DefinitionUri"]
+        assert (REPO / uri).is_file(), f"DefinitionUri {uri} does not exist"
+
+
+@pytest.mark.parametrize("asl", ASL_FILES, ids=lambda p: p.name)
+def test_statelint_passes(asl: Path, tmp_path: Path):
+    text = asl.read_text()
+    substituted = PLACEHOLDER.sub(lambda m: _fake_value(m.group(1)), text)
+    json.loads(substituted)  # still valid JSON
+    target = tmp_path / asl.name
+    target.write_text(substituted)
+    result = _run([_tool("statelint"), str(target)], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_placeholders_match_definition_substitutions():
+    used: set[str] = set()
+    for asl in ASL_FILES:
+        used |= set(PLACEHOLDER.findall(asl.read_text()))
+    defined = set(_substitutions())
+    assert used - defined == set(), f"placeholders without a DefinitionSubstitutions entry: {sorted(used - defined)}"
+    assert defined - used == set(), f"DefinitionSubstitutions never used in the ASL: {sorted(defined - used)}"
+
+
+# --------------------------------------------------------------------------- template contracts
+
+def test_every_function_has_a_handler_and_a_log_group_with_retention():
+    template = _template()
+    functions = _resources(template, "AWS::Serverless::Function")
+    log_groups = [r["Properties"] for r in _resources(template, "AWS::Logs::LogGroup").values()]
+    assert functions
+    for name, fn in functions.items():
+        props = fn["Properties"]
+        if props.get("PackageType") == "Image":
+            continue
+        module, func = props["Handler"].rsplit(".", 1)
+        source = REPO / props["CodeUri"] / f"{module}.py"
+        assert source.is_file(), f"{name}: {source.relative_to(REPO)} missing"
+        assert re.search(rf"^(async\s+)?def {func}\(", source.read_text(), re.M), f"{name}: no {func}() in {source}"
+        expected = {"Fn::Sub": f"/aws/lambda/${{{name}}}"}
+        group = next((g for g in log_groups if g.get("LogGroupName") == expected), None)
+        assert group is not None, f"{name}: no AWS::Logs::LogGroup named /aws/lambda/${{{name}}}"
+        assert "RetentionInDays" in group
+
+
+def test_buckets_are_private_encrypted_and_tls_only():
+    template = _template()
+    policies = [p["Properties"] for p in _resources(template, "AWS::S3::BucketPolicy").values()]
+    for name, bucket in _resources(template, "AWS::S3::Bucket").items():
+        props = bucket["Properties"]
+        assert all(props["PublicAccessBlockConfiguration"].values()), name
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], name
+        assert props["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced", name
+        policy = next(p for p in policies if p["Bucket"] == {"Ref": name})
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+            for s in policy["PolicyDocument"]["Statement"]
+        ), f"{name}: no TLS-only statement"
+
+
+# --------------------------------------------------------------------------- sam build
+
+@pytest.fixture(scope="module")
+def sam_build(tmp_path_factory) -> Path:
+    """`sam build` without a container, into a temporary folder; returns the build dir.
+
+    Runs from a temporary working directory so SAM's `.aws-sam/` lands there, not in
+    the repository (samconfig.toml is still found next to the template).
+    """
+    work = tmp_path_factory.mktemp("sam")
+    build_dir = work / "build"
+    started = time.monotonic()
+    result = _run(
+        [
+            _tool("sam"), "build",
+            "--template-file", str(TEMPLATE),
+            "--build-dir", str(build_dir),
+            "--cache-dir", str(work / "cache"),
+        ],
+        cwd=work,
+    )
+    elapsed = time.monotonic() - started
+    print(f"\nsam build: {elapsed:.1f} s (rc {result.returncode})")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    return build_dir
+
+
+def test_sam_build_fits_lambda_unzipped_limit(sam_build: Path):
+    built, matches = decode_str((sam_build / "template.yaml").read_text())
+    assert not matches
+    global_layers = built.get("Globals", {}).get("Function", {}).get("Layers", [])
+    layers = {
+        name: sam_build / r["Properties"]["ContentUri"]
+        for name, r in _resources(built, "AWS::Serverless::LayerVersion").items()
+    }
+    rows = []
+    for name, fn in _resources(built, "AWS::Serverless::Function").items():
+        props = fn["Properties"]
+        if props.get("PackageType") == "Image":
+            continue
+        code = _tree_bytes(sam_build / props["CodeUri"])
+        layer_refs = [ref["Ref"] for ref in props.get("Layers", global_layers) if "Ref" in ref]
+        layer = sum(_tree_bytes(layers[ref]) for ref in layer_refs)
+        rows.append((name, code, layer, code + layer))
+    assert rows
+    print(f"{'function':28} {'code MB':>9} {'layers MB':>10} {'total MB':>9}  (limit {LAMBDA_UNZIPPED_LIMIT / 1e6:.1f})")
+    for name, code, layer, total in rows:
+        print(f"{name:28} {code / 1e6:9.3f} {layer / 1e6:10.2f} {total / 1e6:9.2f}")
+    for name, _, _, total in rows:
+        assert total < LAMBDA_UNZIPPED_LIMIT, f"{name}: {total} bytes unzipped >= {LAMBDA_UNZIPPED_LIMIT}"
+
+
+def test_built_layer_imports_on_linux(sam_build: Path):
+    """The pruned layer still imports, from precompiled .pyc, with nothing else on the path."""
+    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
+        pytest.skip("the layer holds manylinux x86_64 wheels")
+    site = sam_build / "VForensicsLayer" / "python"
+    assert (site / "vforensics" / "__init__.py").is_file()
+    assert list((site / "numpy" / "__pycache__").glob("*.cpython-312.pyc")), "layer not precompiled"
+    assert not (site / "bin").exists()
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "import numpy, cv2, PIL.Image, aws_lambda_powertools, vforensics;"
+        "assert all(m.__file__.startswith(sys.argv[1]) for m in (numpy, cv2, PIL.Image, vforensics));"
+        "print(numpy.__version__, cv2.__version__, PIL.Image.__version__)"
+    )
+    python = _python312_dir() / "python3.12"
+    # -I: isolated (no user site, no PYTHON* env); -S: no site-packages of this venv.
+    result = _run([str(python), "-I", "-S", "-c", code, str(site)], cwd=sam_build)
+    assert result.returncode == 0, result.stdout + result.stderr
+    print(f"layer imports: numpy, cv2, Pillow = {result.stdout.strip()}")
+
+
+@pytest.fixture(scope="module")
+def runtime_boto3(tmp_path_factory) -> Path:
+    """boto3 alone in a folder: the Lambda runtime provides it, the layer does not ship it."""
+    target = tmp_path_factory.mktemp("runtime")
+    pinned = re.search(r"^boto3==(\S+)", (REPO / "requirements.txt").read_text(), re.M)
+    spec = f"boto3=={pinned.group(1)}" if pinned else "boto3"
+    python = _python312_dir() / "python3.12"
+    result = _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                   "--no-compile", "--target", str(target), spec], cwd=target)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return target
+
+
+def test_built_handlers_import_with_lambda_sys_path(sam_build: Path, runtime_boto3: Path):
+    """Each built handler imports with what Lambda puts on sys.path and nothing else:
+    its code (/var/task), the layer (/opt/python) and the runtime's boto3. Catches a
+    library import the layer does not ship (SciPy, scikit-image, ...) before deployment."""
+    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
+        pytest.skip("the layer holds manylinux x86_64 wheels")
+    built, _ = decode_str((sam_build / "template.yaml").read_text())
+    env_vars = built["Globals"]["Function"]["Environment"]["Variables"]
+    env = {k: v if isinstance(v, str | int) else "placeholder" for k, v in env_vars.items()}
+    layer = sam_build / "VForensicsLayer" / "python"
+    python = _python312_dir() / "python3.12"
+    for name, fn in _resources(built, "AWS::Serverless::Function").items():
+        props = fn["Properties"]
+        if props.get("PackageType") == "Image":
+            continue
+        module, func = props["Handler"].rsplit(".", 1)
+        code = (
+            "import importlib, sys; sys.path[:0] = sys.argv[1:4];"
+            f"m = importlib.import_module({module!r}); assert callable(m.{func})"
+        )
+        cmd = [str(python), "-I", "-S", "-c", code, str(sam_build / props["CodeUri"]), str(layer), str(runtime_boto3)]
+        result = subprocess.run(cmd, cwd=sam_build, capture_output=True, text=True, timeout=120,
+                                env=_env() | {k: str(v) for k, v in env.items()})
+        assert result.returncode == 0, f"{name}: " + result.stdout + result.stderr

@@ -1,0 +1,82 @@
+"""Every events/*.json invoked against its handler, and the CLI as a user runs it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vforensics.local.lambda_router import LocalContext, load_handler
+from vforensics.pipeline import aws
+
+EVENT_HANDLERS = {
+    "prepare.json": "functions/prepare",
+    "analyzer-metadata.json": "functions/analyzer",
+    "analyzer-ela.json": "functions/analyzer",
+    "analyzer-noise.json": "functions/analyzer",
+    "aggregate.json": "functions/aggregate",
+}
+
+
+def test_every_event_file_has_a_handler(root):
+    files = {p.name for p in (root / "events").glob("*.json")} - {"env.json", "object-created.json"}
+    assert files == set(EVENT_HANDLERS)
+
+
+def test_each_event_runs_against_its_handler_in_pipeline_order(engine, root):
+    events = {name: json.loads((root / "events" / name).read_text()) for name in EVENT_HANDLERS}
+    upload = events["analyzer-ela.json"]["job"]["upload"]
+    data = (root / "samples" / "iphone4.jpg").read_bytes()
+    etag = aws.client("s3").put_object(Bucket=upload["bucket"], Key=upload["key"], Body=data)["ETag"].strip('"')
+    assert etag == upload["etag"], "events/ are stale: run scripts/make_events.py"
+
+    outputs = {}
+    for name, code_uri in EVENT_HANDLERS.items():
+        handler = load_handler(root, code_uri, "app.handler")
+        outputs[name] = handler(events[name], LocalContext("vf-test", "arn:aws:lambda:us-east-1:123456789012:function:vf-test"))
+
+    job = outputs["prepare.json"]
+    expected = events["analyzer-ela.json"]["job"]
+    assert {k: v for k, v in job["source"].items() if k != "uploaded_at"} == \
+           {k: v for k, v in expected["source"].items() if k != "uploaded_at"}
+    assert job["results"] == expected["results"]
+    for name in ("metadata", "ela", "noise"):
+        assert outputs[f"analyzer-{name}.json"]["status"] == "ok"
+    outcome = outputs["aggregate.json"]
+    assert outcome["status"] == "COMPLETED" and outcome["analyzer_errors"] == ["noise"]
+    report = json.loads(aws.get_object(outcome["results_bucket"], outcome["report_key"]))
+    assert report["analyzers"]["noise"]["error"]["message"] == "Task timed out after 120.00 seconds"
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "vforensics.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_analyses_files_and_reports_bad_ones(root, tmp_path):
+    junk = tmp_path / "notes.jpg"
+    junk.write_text("just text with an image extension")
+    missing = tmp_path / "missing.jpg"
+    done = _cli("analyze", root / "samples" / "iphone4.jpg", junk, missing, "--out", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "[1/3] iphone4.jpg: No clear signs of manipulation - risk LOW" in done.stdout
+    assert "notes.jpg: NOT ANALYSED (MediaRejected) UNSUPPORTED_FORMAT" in done.stderr
+    assert "missing.jpg: ERROR cannot read" in done.stderr
+    assert "1 of 3 files analysed" in done.stdout
+    assert "Traceback" not in done.stderr
+    out = tmp_path / "out"
+    assert (out / "iphone4.jpg" / "report.json").is_file() and (out / "iphone4.jpg" / "report.zip").is_file()
+    assert json.loads((out / "notes.jpg" / "error.json").read_text())["reason"].startswith("UNSUPPORTED_FORMAT")
+
+
+def test_cli_exits_zero_when_all_files_are_analysed(root, tmp_path):
+    done = _cli("analyze", root / "samples", "--out", tmp_path / "o", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "skipping 1 file(s)" in done.stderr  # samples/README.md
+    assert (tmp_path / "o" / "iphone4.jpg" / "maps" / "combined.png").is_file()
+
+
+@pytest.mark.parametrize("args", [[], ["analyze"], ["frobnicate"]])
+def test_cli_usage_errors(args, tmp_path):
+    assert _cli(*args, cwd=tmp_path).returncode == 2

@@ -1,0 +1,139 @@
+"""Validation of uploads before analysis: type by content, limits, odd pixel formats."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vforensics.errors import MediaRejected
+from vforensics.media.image import Media, decode_rgb, inspect_image
+from vforensics.media.sniff import sniff
+
+from .images import encode, natural_rgb
+
+
+@pytest.mark.parametrize("fmt,expected", [("JPEG", "JPEG"), ("PNG", "PNG"), ("BMP", "BMP"), ("TIFF", "TIFF"),
+                                          ("WEBP", "WEBP"), ("GIF", "GIF")])
+def test_every_supported_format_is_recognised_by_content(fmt, expected):
+    data = encode(natural_rgb(96, 64), fmt)
+    info = inspect_image(data)
+    assert info.format == expected
+    assert (info.width, info.height) == (96, 64)
+    assert decode_rgb(data).shape == (64, 96, 3)
+
+
+def test_type_comes_from_bytes_not_name():
+    png = encode(natural_rgb(64, 64), "PNG")
+    media = Media.from_bytes(png, filename="holiday.jpg")
+    assert media.info.format == "PNG"
+
+
+@pytest.mark.parametrize("header,fmt", [
+    (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 20, "MP4"),
+    (b"\x00\x00\x00\x14ftypqt  " + b"\x00" * 20, "MOV"),
+    (b"RIFF\x00\x00\x00\x00AVI LIST" + b"\x00" * 16, "AVI"),
+    (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm" + b"\x00" * 16, "WEBM"),
+])
+def test_videos_are_recognised_and_refused_clearly(header, fmt):
+    assert sniff(header).format == fmt
+    with pytest.raises(MediaRejected) as err:
+        inspect_image(header + b"\x00" * 100)
+    assert err.value.code == "UNSUPPORTED_MEDIA"
+    assert fmt in err.value.message
+
+
+@pytest.mark.parametrize("data,code", [
+    (b"", "EMPTY_FILE"),
+    (b"%PDF-1.7\n" + b"x" * 200, "UNSUPPORTED_FORMAT"),
+    (b"hello, this is a text file named photo.jpg", "UNSUPPORTED_FORMAT"),
+])
+def test_non_images_are_refused(data, code):
+    with pytest.raises(MediaRejected) as err:
+        inspect_image(data)
+    assert err.value.code == code
+    assert str(err.value).startswith(code + ": ")
+
+
+def test_truncated_jpeg_is_corrupt():
+    data = encode(natural_rgb(800, 600), "JPEG", quality=90)
+    with pytest.raises(MediaRejected) as err:
+        inspect_image(data[: len(data) // 2])
+    assert err.value.code == "CORRUPT_FILE"
+
+
+def test_garbage_after_a_valid_header_is_corrupt():
+    data = encode(natural_rgb(200, 200), "PNG")
+    with pytest.raises(MediaRejected) as err:
+        inspect_image(data[:60] + bytes(range(256)) * 4)
+    assert err.value.code == "CORRUPT_FILE"
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares width x height pixels (1-bit): a classic bomb."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)
+    idat = zlib.compress(row * 16, 9)  # far fewer rows than declared
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def test_decompression_bomb_is_refused_from_the_header():
+    bomb = _png_bomb(50_000, 50_000)  # 2.5 gigapixels in a few hundred bytes
+    assert len(bomb) < 10_000
+    with pytest.raises(MediaRejected) as err:
+        inspect_image(bomb)
+    assert err.value.code == "DECOMPRESSION_BOMB"
+    assert "2500 megapixels" in err.value.message
+
+
+def test_size_limit_is_enforced(monkeypatch):
+    monkeypatch.setenv("VF_MAX_BYTES", "1000")
+    with pytest.raises(MediaRejected) as err:
+        inspect_image(encode(natural_rgb(300, 300), "PNG"))
+    assert err.value.code == "FILE_TOO_LARGE"
+
+
+def test_cmyk_jpeg_is_converted_and_noted():
+    cmyk = Image.fromarray(natural_rgb(120, 80)).convert("CMYK")
+    data = encode(cmyk, "JPEG", quality=92)
+    media = Media.from_bytes(data)
+    assert media.info.mode == "CMYK"
+    assert any("CMYK" in n for n in media.info.notes)
+    assert media.rgb.shape == (80, 120, 3) and media.rgb.dtype == np.uint8
+
+
+def test_16_bit_png_is_scaled_to_8_bits():
+    ramp = (np.tile(np.linspace(0, 65535, 256), (32, 1))).astype(np.uint16)
+    data = encode(Image.fromarray(ramp), "PNG")
+    media = Media.from_bytes(data)
+    assert media.info.mode.startswith("I")
+    assert media.rgb[0, 0, 0] == 0 and media.rgb[0, -1, 0] == 255
+    assert any("bit" in n for n in media.info.notes)
+
+
+def test_alpha_png_keeps_colour_channels():
+    rgba = np.dstack([natural_rgb(64, 64), np.full((64, 64), 10, np.uint8)])
+    media = Media.from_bytes(encode(Image.fromarray(rgba, "RGBA"), "PNG"))
+    assert media.info.has_alpha
+    np.testing.assert_array_equal(media.rgb, rgba[:, :, :3])
+
+
+def test_animated_gif_uses_first_frame_and_says_so():
+    frames = [Image.fromarray(natural_rgb(64, 48, seed=s)).convert("P") for s in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=100)
+    media = Media.from_bytes(buf.getvalue())
+    assert media.info.frames == 3
+    assert any("first frame" in n for n in media.info.notes)
+    assert media.rgb.shape == (48, 64, 3)
+
+
+def test_media_rejected_round_trips_through_its_message():
+    err = MediaRejected("CORRUPT_FILE", "the JPEG data could not be decoded")
+    again = MediaRejected.parse(str(err))
+    assert (again.code, again.message) == (err.code, err.message)
+    assert MediaRejected.parse("something odd").code == "REJECTED"
