@@ -13,8 +13,8 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt layers/vforensics/requirements.txt layers/vforensics/pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it (e.g. pyenv install 3.12) or set PYTHON312=/path/to/python3.12" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON312) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e layers/vforensics
+	$(BIN)/pip install -qq --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install -qq --disable-pip-version-check --no-deps -e layers/vforensics
 	touch $@
 
 demo: setup

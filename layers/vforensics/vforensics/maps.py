@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 
 MAX_SIDE = 2048  # longest side of written maps and heatmaps, pixels
-OVERLAY_ALPHA = 0.55  # weight of the colour map over the photo, at full suspicion
+OVERLAY_ALPHA = 0.65  # weight of the colour map over the photo, at full suspicion
+OVERLAY_FROM, OVERLAY_FULL = 0.15, 0.6  # suspicion where the overlay starts / reaches full weight
 
 
 def fit_size(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
@@ -33,13 +34,18 @@ def gray_png(suspicion: np.ndarray, width: int, height: int) -> bytes:
 
 
 def heatmap_png(suspicion: np.ndarray, rgb: np.ndarray) -> bytes:
-    """PNG bytes of a JET colour map blended over the image; unsuspicious areas stay clear."""
+    """PNG bytes of a JET colour map blended over the image.
+
+    Areas below ``OVERLAY_FROM`` suspicion show the photo untouched, so a reader's eye goes
+    to what stands out rather than to a tint over everything.
+    """
     h, w = rgb.shape[:2]
     size = fit_size(w, h)
     photo = cv2.resize(cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR), size, interpolation=cv2.INTER_AREA)
     m = resize_map(suspicion, size)
     colour = cv2.applyColorMap((m * 255).astype(np.uint8), cv2.COLORMAP_JET)
-    weight = cv2.merge([OVERLAY_ALPHA * np.sqrt(m)] * 3)
+    ramp = np.clip((m - OVERLAY_FROM) / (OVERLAY_FULL - OVERLAY_FROM), 0.0, 1.0)
+    weight = cv2.merge([OVERLAY_ALPHA * ramp * ramp * (3.0 - 2.0 * ramp)] * 3)  # smoothstep
     blended = cv2.add(cv2.multiply(photo, 1.0 - weight, dtype=cv2.CV_32F), cv2.multiply(colour, weight, dtype=cv2.CV_32F))
     return _png(cv2.convertScaleAbs(blended), compression=1)
 

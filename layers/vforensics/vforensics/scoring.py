@@ -1,8 +1,11 @@
 """From analyzer results to one overall assessment: likelihood, verdict, risk, confidence.
 
-This first version is a *weighted mean* of the analyzer scores with hand-set weights. It
-is not calibrated: a likelihood of 40 is not a 40% probability. The calibration (fitted
-on labelled data by a script) replaces these weights in a later version; until then the
+This first version combines the analyzer scores as independent pieces of evidence
+(a noisy-OR): each score, read as a 0-1 value, is first discounted by the analyzer's
+reliability, and the likelihood is ``1 - prod(1 - reliability * score)``. One strong signal
+is therefore not averaged away by quiet ones, and weak signals add up only slowly. The
+reliabilities are hand-set, not fitted: a likelihood of 40 is not a 40% probability. A
+calibration fitted on labelled data replaces them in a later version; until then the
 report says so in ``overall.method``.
 """
 
@@ -12,13 +15,14 @@ from dataclasses import dataclass
 from statistics import pstdev
 from typing import Any
 
-#: Weight of each analyzer's score in the tampering likelihood.
-TAMPER_WEIGHTS = {"ela": 0.3, "noise": 0.3, "metadata": 0.4}
+#: How far each analyzer's score is trusted as evidence of tampering (0-1). Metadata flags
+#: are direct statements about the file's history; ELA and the noise test are weak alone.
+RELIABILITY = {"metadata": 0.8, "ela": 0.5, "noise": 0.4}
 #: Weight of each analyzer's map in the combined map (analyzers that localise).
 MAP_WEIGHTS = {"ela": 0.5, "noise": 0.5}
 #: Risk bands over the tampering likelihood: LOW < 35 <= MEDIUM < 65 <= HIGH.
 MEDIUM_AT, HIGH_AT = 35.0, 65.0
-METHOD = "weighted mean of analyzer scores (uncalibrated: not a probability)"
+METHOD = "noisy-OR of reliability-weighted analyzer scores (hand-set, uncalibrated: not a probability)"
 
 VERDICTS = {
     "LOW": "No clear signs of manipulation",
@@ -58,18 +62,25 @@ def risk_band(likelihood: float) -> str:
     return "LOW"
 
 
+def combine_evidence(scores: dict[str, float]) -> float:
+    """Noisy-OR of the reliability-discounted scores (0-100 in, 0-100 out)."""
+    disbelief = 1.0
+    for name, score in scores.items():
+        disbelief *= 1.0 - RELIABILITY[name] * min(max(score, 0.0), 100.0) / 100.0
+    return 100.0 * (1.0 - disbelief)
+
+
 def assess(results: dict[str, dict[str, Any]], source: dict[str, Any]) -> Overall:
     """Combine analyzer results (report.json form: status, score, ...) into ``Overall``."""
     scored = {n: float(r["score"]) for n, r in results.items()
-              if r.get("status") == "ok" and r.get("score") is not None and n in TAMPER_WEIGHTS}
+              if r.get("status") == "ok" and r.get("score") is not None and n in RELIABILITY}
     if not scored:
         return Overall(None, "UNKNOWN", "Inconclusive: no analyzer produced a score", "low", 0.0,
                        {"coverage": 0.0, "agreement": None, "caps": ["no analyzer produced a score"]})
-    total = sum(TAMPER_WEIGHTS[n] for n in scored)
-    likelihood = sum(TAMPER_WEIGHTS[n] * s for n, s in scored.items()) / total
+    likelihood = combine_evidence(scored)
     risk = risk_band(likelihood)
 
-    coverage = total / sum(TAMPER_WEIGHTS.values())
+    coverage = sum(RELIABILITY[n] for n in scored) / sum(RELIABILITY.values())
     agreement = 1.0 - min(1.0, pstdev(scored.values()) / 50.0) if len(scored) > 1 else 0.5
     confidence_score = coverage * agreement
     caps = []

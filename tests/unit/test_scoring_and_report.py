@@ -1,0 +1,132 @@
+"""Overall assessment, summary wording, report.json contract, zip and map files."""
+
+import io
+import json
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+
+from vforensics import REPORT_SCHEMA, maps
+from vforensics.report import build_report, build_zip, to_json
+from vforensics.scoring import RELIABILITY, assess, combine_evidence, risk_band
+
+JPEG_SOURCE = {"format": "JPEG", "width": 4000, "height": 3000, "file_name": "a.jpg"}
+
+
+def ok(score, level="Low", **details):
+    return {"status": "ok", "score": score, "interpretation": "x. y", "details": {"level": level, **details}}
+
+
+def test_risk_bands():
+    assert [risk_band(v) for v in (0, 34.9, 35, 64.9, 65, 100)] == ["LOW", "LOW", "MEDIUM", "MEDIUM", "HIGH", "HIGH"]
+
+
+def test_likelihood_is_a_noisy_or_of_reliability_weighted_scores():
+    results = {"ela": ok(10), "noise": ok(50), "metadata": ok(40)}
+    disbelief = 1.0
+    for name, r in results.items():
+        disbelief *= 1 - RELIABILITY[name] * r["score"] / 100
+    overall = assess(results, JPEG_SOURCE)
+    assert overall.tampering_likelihood == pytest.approx(100 * (1 - disbelief))
+    assert overall.risk == risk_band(overall.tampering_likelihood)
+
+
+def test_one_strong_signal_is_not_averaged_away():
+    strong = combine_evidence({"metadata": 60.0, "ela": 2.0, "noise": 5.0})
+    assert strong > combine_evidence({"metadata": 60.0})
+    assert risk_band(strong) == "MEDIUM"
+    assert combine_evidence({"metadata": 0.0, "ela": 3.0, "noise": 10.0}) < 10  # a typical camera original
+
+
+def test_skipped_and_failed_analyzers_are_left_out_and_lower_confidence():
+    full = assess({"ela": ok(20), "noise": ok(20), "metadata": ok(20)}, JPEG_SOURCE)
+    partial = assess({"ela": {"status": "skipped", "score": None}, "noise": ok(20),
+                      "metadata": {"status": "error", "score": None}}, JPEG_SOURCE)
+    assert partial.tampering_likelihood == pytest.approx(combine_evidence({"noise": 20}))
+    assert partial.confidence_score < full.confidence_score
+    assert any("errors" in c for c in partial.confidence_factors["caps"])
+
+
+def test_disagreeing_analyzers_lower_confidence():
+    agree = assess({"ela": ok(50), "noise": ok(50), "metadata": ok(50)}, JPEG_SOURCE)
+    disagree = assess({"ela": ok(0), "noise": ok(100), "metadata": ok(50)}, JPEG_SOURCE)
+    assert disagree.confidence_score < agree.confidence_score
+
+
+def test_context_caps_confidence_for_small_and_lossless_images():
+    results = {"ela": ok(5), "noise": ok(5), "metadata": ok(5)}
+    assert assess(results, {**JPEG_SOURCE, "width": 300, "height": 200}).confidence == "low"
+    png = assess({"noise": ok(5), "metadata": ok(5)}, {**JPEG_SOURCE, "format": "PNG"})
+    assert png.confidence_score <= 0.6
+
+
+def test_nothing_scored_is_inconclusive_not_low():
+    overall = assess({"ela": {"status": "error", "score": None}}, JPEG_SOURCE)
+    assert overall.tampering_likelihood is None and overall.risk == "UNKNOWN"
+    assert overall.verdict.startswith("Inconclusive")
+
+
+def test_report_contract_and_summary_texts():
+    results = {
+        "ela": ok(20.0, "High"),
+        "noise": ok(3.0, "Low"),
+        "metadata": ok(40.0, "Medium", flags=["editing_software", "gps_present"],
+                        flag_evidence={"editing_software": "software field names an editor: 'GIMP 2.10'",
+                                       "gps_present": "GPS position 1.000000, 2.000000"},
+                        exif={"Make": "Canon", "Model": "EOS 5D"}),
+    }
+    report = build_report("abc", JPEG_SOURCE, results, {"map": "maps/combined.png"})
+    assert report["schema"] == REPORT_SCHEMA and report["id"] == "abc"
+    assert set(report) >= {"source", "analyzers", "overall", "summary", "created_at"}
+    assert set(report["overall"]) >= {"tampering_likelihood", "ai_likelihood", "verdict", "risk", "confidence"}
+    summary = report["summary"]
+    assert set(summary) >= {"status", "issues_found", "positive_findings", "recommendation", "ai"}
+    issues = " | ".join(summary["issues_found"])
+    assert "Error level analysis: high score" in issues and "GIMP" in issues and "Privacy" in issues
+    assert any("Noise analysis: low" in p for p in summary["positive_findings"])
+    assert not any("Camera metadata present" in p for p in summary["positive_findings"])  # an editor was named
+    assert json.loads(to_json(report)) == report
+
+
+def test_report_refuses_nan():
+    with pytest.raises(ValueError):
+        to_json({"x": float("nan")})
+
+
+def test_zip_holds_the_files_with_stable_bytes():
+    files = {"report.json": b"{}", "maps/ela.png": b"png"}
+    first, second = build_zip(files), build_zip(files)
+    assert first == second
+    with zipfile.ZipFile(io.BytesIO(first)) as zf:
+        assert sorted(zf.namelist()) == ["maps/ela.png", "report.json"]
+
+
+def test_gray_map_is_8_bit_at_image_size_and_round_trips():
+    suspicion = np.linspace(0, 1, 40 * 30, dtype=np.float32).reshape(30, 40)
+    png = maps.gray_png(suspicion, 400, 300)
+    arr = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert arr.dtype == np.uint8 and arr.shape == (300, 400)
+    assert arr.min() == 0 and arr.max() == 255
+    back = maps.decode_png_map(png)
+    assert back.shape == (300, 400) and abs(float(back.mean()) - 0.5) < 0.02
+
+
+def test_large_maps_are_capped_and_heatmaps_keep_clean_areas_clean():
+    rgb = np.full((3000, 4000, 3), 128, np.uint8)
+    suspicion = np.zeros((30, 40), np.float32)
+    suspicion[10:20, 10:20] = 1.0
+    arr = cv2.imdecode(np.frombuffer(maps.gray_png(suspicion, 4000, 3000), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert arr.shape == (1536, 2048)
+    heat = cv2.imdecode(np.frombuffer(maps.heatmap_png(suspicion, rgb), np.uint8), cv2.IMREAD_COLOR)
+    assert heat.shape == (1536, 2048, 3)
+    assert tuple(heat[50, 50]) == (128, 128, 128)  # no suspicion: the photo shows through
+    assert tuple(heat[770, 770]) != (128, 128, 128)
+
+
+def test_combined_map_weights_only_localising_analyzers():
+    a, b = np.ones((10, 10), np.float32), np.zeros((10, 10), np.float32)
+    combined = maps.combine({"ela": a, "noise": b, "metadata": a}, {"ela": 0.5, "noise": 0.5}, (20, 20))
+    assert combined.shape == (20, 20) and np.allclose(combined, 0.5)
+    assert maps.combine({}, {"ela": 1.0}, (5, 5)) is None
