@@ -17,6 +17,7 @@ from vforensics.local.runner import analyze_one
 from vforensics.pipeline import aws
 from vforensics.pipeline.identity import analysis_id_for
 
+from ..unit.images import png_bomb
 from .conftest import received_events
 
 
@@ -121,11 +122,21 @@ def test_a_crashing_analyzer_becomes_an_error_entry(engine, moderation_queue, ro
 @pytest.mark.parametrize("content,code", [
     (b"", "EMPTY_FILE"),
     (b"<html>not a photo</html>" * 10, "UNSUPPORTED_FORMAT"),
-    (None, "CORRUPT_FILE"),  # a truncated JPEG
+    ("truncated", "CORRUPT_FILE"),
+    ("bomb", "DECOMPRESSION_BOMB"),
+    ("too-large", "FILE_TOO_LARGE"),
+    (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, "UNSUPPORTED_MEDIA"),
 ])
-def test_bad_uploads_end_as_failed_records_without_retry(engine, moderation_queue, root, tmp_path, content, code):
-    if content is None:
-        content = (root / "samples" / "iphone4.jpg").read_bytes()[:20_000]
+def test_bad_uploads_end_as_failed_records_without_retry(engine, moderation_queue, root, tmp_path, monkeypatch,
+                                                         content, code):
+    photo = (root / "samples" / "iphone4.jpg").read_bytes()
+    if content == "truncated":
+        content = photo[:20_000]
+    elif content == "bomb":
+        content = png_bomb(60_000, 60_000)
+    elif content == "too-large":
+        monkeypatch.setenv("VF_MAX_BYTES", str(len(photo) - 1))  # as the template's MaxUploadBytes does
+        content = photo
     path = tmp_path / "upload.jpg"
     path.write_bytes(content)
     outcome = analyze_one(engine, path, tmp_path / "bad", key=f"t/bad/{code}.jpg")

@@ -1,8 +1,6 @@
 """Validation of uploads before analysis: type by content, limits, odd pixel formats."""
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -12,7 +10,7 @@ from vforensics.errors import MediaRejected
 from vforensics.media.image import Media, decode_rgb, inspect_image
 from vforensics.media.sniff import sniff
 
-from .images import encode, natural_rgb
+from .images import encode, natural_rgb, png_bomb
 
 
 @pytest.mark.parametrize("fmt,expected", [("JPEG", "JPEG"), ("PNG", "PNG"), ("BMP", "BMP"), ("TIFF", "TIFF"),
@@ -71,18 +69,8 @@ def test_garbage_after_a_valid_header_is_corrupt():
     assert err.value.code == "CORRUPT_FILE"
 
 
-def _png_bomb(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares width x height pixels (1-bit): a classic bomb."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    row = b"\x00" + b"\x00" * ((width + 7) // 8)
-    idat = zlib.compress(row * 16, 9)  # far fewer rows than declared
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
-
-
 def test_decompression_bomb_is_refused_from_the_header():
-    bomb = _png_bomb(50_000, 50_000)  # 2.5 gigapixels in a few hundred bytes
+    bomb = png_bomb(50_000, 50_000)  # 2.5 gigapixels in a few hundred bytes
     assert len(bomb) < 10_000
     with pytest.raises(MediaRejected) as err:
         inspect_image(bomb)

@@ -26,6 +26,8 @@ def test_camera_original_facts_exif_and_hashes(root):
     assert (d["file"]["width"], d["file"]["height"], d["file"]["format"]) == (1296, 968, "JPEG")
     assert d["exif"]["Make"] == "Apple" and d["exif"]["Model"] == "iPhone 4"
     assert d["exif"]["DateTimeOriginal"] == "2011:01:13 14:33:39"
+    assert d["file"]["timestamps"]["captured"] == "2011:01:13 14:33:39"
+    assert d["file"]["megabytes"] == round(len(data) / 1e6, 3) and d["file"]["color_mode"] == "RGB"
     assert d["exif"]["ShutterSpeed"].startswith("1/")
     assert d["flags"] == [] or d["flags"] == ["gps_present"]
 

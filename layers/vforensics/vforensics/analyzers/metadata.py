@@ -89,6 +89,9 @@ def analyze(media: Media) -> AnalyzerResult:
     xmp = _read_xmp(img, media.data)
     texts = _png_text(img)
 
+    facts["timestamps"] = {label: exif[tag] for label, tag in (
+        ("captured", "DateTimeOriginal"), ("digitized", "DateTimeDigitized"), ("modified", "DateTime"))
+        if exif.get(tag)}
     flags: dict[str, str] = {}
     software = " ".join(str(exif.get(k) or "") for k in ("Software",)) + " " + (xmp.get("creator_tool") or "")
     if m := EDITORS.search(software):
