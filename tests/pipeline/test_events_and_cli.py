@@ -58,7 +58,8 @@ def test_cli_analyses_files_and_reports_bad_ones(root, tmp_path):
     junk = tmp_path / "notes.jpg"
     junk.write_text("just text with an image extension")
     missing = tmp_path / "missing.jpg"
-    done = _cli("analyze", root / "samples" / "iphone4.jpg", junk, missing, "--out", tmp_path / "out", cwd=tmp_path)
+    done = _cli("analyze", root / "samples" / "iphone4.jpg", junk, missing, "--out", tmp_path / "out", "--jobs", "2",
+                cwd=tmp_path)
     assert done.returncode == 1
     assert "[1/3] iphone4.jpg: No clear signs of manipulation - risk LOW" in done.stdout
     assert "notes.jpg: NOT ANALYSED (MediaRejected) UNSUPPORTED_FORMAT" in done.stderr

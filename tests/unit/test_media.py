@@ -2,6 +2,7 @@
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -125,3 +126,15 @@ def test_media_rejected_round_trips_through_its_message():
     again = MediaRejected.parse(str(err))
     assert (again.code, again.message) == (err.code, err.message)
     assert MediaRejected.parse("something odd").code == "REJECTED"
+
+
+def test_preview_decode_is_small_and_matches_the_full_decode(root):
+    from vforensics.media.image import decode_preview
+
+    data = (root / "samples" / "iphone4.jpg").read_bytes()
+    preview = decode_preview(data, 512)
+    assert max(preview.shape[:2]) == 512 and preview.shape[2] == 3
+    full = cv2.resize(decode_rgb(data), (preview.shape[1], preview.shape[0]), interpolation=cv2.INTER_AREA)
+    assert np.abs(full.astype(int) - preview.astype(int)).mean() < 4
+    png = encode(natural_rgb(300, 200), "PNG")
+    assert decode_preview(png, 1000).shape == (200, 300, 3)

@@ -128,30 +128,29 @@ def analyze(media: Media) -> AnalyzerResult:
         "checks_not_run": CHECKS_NOT_RUN,
         "warnings": warnings_found + list(info.notes),
     }
-    return AnalyzerResult("ok", score, _interpretation(flags, band, info.format), details)
+    return AnalyzerResult("ok", score, _interpretation(flags, band), details)
 
 
-def _interpretation(flags: dict[str, str], band: str, fmt: str) -> str:
+FLAG_PHRASES = {
+    "editing_software": "the file was saved by editing software",
+    "xmp_edit_history": "it carries an edit history",
+    "date_inconsistent": "its dates disagree",
+    "metadata_missing": "camera metadata is missing (stripped by an editor, a messaging app or a website)",
+    "ai_generator_tag": "it is tagged as made by an AI generator",
+    "gps_present": "it contains a GPS position (privacy: remove it before publishing)",
+    "c2pa_manifest": "it has C2PA Content Credentials (not yet validated here)",
+}
+
+
+def _interpretation(flags: dict[str, str], band: str) -> str:
     if not flags:
         return ("Metadata shows no sign of editing. Metadata is easily removed or forged, so this is not proof "
                 "that the image is original.")
-    parts = []
-    if "editing_software" in flags:
-        parts.append("the file was saved by editing software")
-    if "xmp_edit_history" in flags:
-        parts.append("it carries an edit history")
-    if "date_inconsistent" in flags:
-        parts.append("its dates disagree")
-    if "metadata_missing" in flags:
-        parts.append("camera metadata is missing (stripped by an editor, a messaging app or a website)")
-    if "ai_generator_tag" in flags:
-        parts.append("it is tagged as made by an AI generator")
-    if "gps_present" in flags:
-        parts.append("it contains a GPS position (privacy: remove it before publishing)")
-    if "c2pa_manifest" in flags:
-        parts.append("it has C2PA Content Credentials (not yet validated here)")
-    text = "Metadata: " + "; ".join(parts) + f" ({band} concern)."
-    return text + " Editing software also re-saves harmless crops and resizes; check the pixel analyzers."
+    text = "Metadata: " + "; ".join(phrase for flag, phrase in FLAG_PHRASES.items() if flag in flags)
+    text += f" ({band} concern)."
+    if "editing_software" in flags or "xmp_edit_history" in flags:
+        text += " Editors also re-save harmless crops and resizes; check the pixel analyzers."
+    return text
 
 
 def _open(data: bytes) -> Image.Image:

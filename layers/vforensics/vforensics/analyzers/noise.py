@@ -65,10 +65,11 @@ def residual_local_std(gray: np.ndarray) -> np.ndarray:
 
 
 def analyze(media: Media) -> AnalyzerResult:
-    gray = np.asarray(media.gray)
-    scale = min(1.0, MAX_SIDE / max(gray.shape))
-    if scale < 1.0:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    rgb = media.rgb
+    scale = min(1.0, MAX_SIDE / max(rgb.shape[:2]))
+    if scale < 1.0:  # downscale the 8-bit image first: a float copy at 100 MP would need 1.2 GB
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(rgb.astype(np.float32), cv2.COLOR_RGB2GRAY)
     if min(gray.shape) < 4 * BLOCK:
         return AnalyzerResult(
             "skipped", None, "Not applicable: the image is too small to compare noise between regions",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from vforensics import maps, report, scoring
-from vforensics.media.image import ImageInfo, Media
+from vforensics.media.image import decode_preview
 from vforensics.pipeline import aws, layout
 from vforensics.pipeline.settings import Settings
 
@@ -90,10 +90,9 @@ def _combined_maps(job: dict[str, Any], results: dict[str, Any], files: dict[str
     if combined is None:
         return {}
     upload = job["upload"]
-    media = Media(aws.get_object(upload["bucket"], upload["key"], upload.get("etag")),
-                  ImageInfo.from_dict(source), source.get("file_name", ""))
+    preview = decode_preview(aws.get_object(upload["bucket"], upload["key"], upload.get("etag")), maps.MAX_SIDE)
     files["maps/combined.png"] = maps.gray_png(combined, source["width"], source["height"])
-    files["heatmaps/combined.png"] = maps.heatmap_png(combined, media.rgb)
+    files["heatmaps/combined.png"] = maps.heatmap_png(combined, preview)
     return {"map": "maps/combined.png", "heatmap": "heatmaps/combined.png",
             "weights": {n: w for n, w in scoring.MAP_WEIGHTS.items() if n in loaded}}
 

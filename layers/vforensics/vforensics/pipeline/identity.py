@@ -9,4 +9,5 @@ import hashlib
 
 
 def analysis_id_for(bucket: str, key: str, etag: str) -> str:
-    return hashlib.sha256(f"{bucket}/{key}/{etag.strip(chr(34))}".encode()).hexdigest()
+    bare_etag = etag.strip('"')
+    return hashlib.sha256(f"{bucket}/{key}/{bare_etag}".encode()).hexdigest()
