@@ -50,7 +50,9 @@ def main() -> None:
                 per_analyzer.setdefault(name, []).append(entry["elapsed_ms"])
 
     med = statistics.median
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     rows = [f"| {name} | {med(v):.0f} | {med(v) / med(decode_ms):.2f} |" for name, v in sorted(per_analyzer.items())]
     text = f"""# Benchmarks
 

@@ -30,7 +30,9 @@ def main() -> None:
     resources = LocalResources()
     with LocalEngine(ROOT, resources):
         data = SAMPLE.read_bytes()
-        etag = aws.client("s3").put_object(Bucket=resources.uploads_bucket, Key=SAMPLE_KEY, Body=data)["ETag"].strip('"')
+        etag = (
+            aws.client("s3").put_object(Bucket=resources.uploads_bucket, Key=SAMPLE_KEY, Body=data)["ETag"].strip('"')
+        )
         event = object_created_event(resources.uploads_bucket, SAMPLE_KEY, etag, len(data))
         event |= {"id": "00000000-0000-0000-0000-000000000001", "time": "2026-11-23T12:00:00Z"}
         event["detail"] |= {"sequencer": "0067A1B2C3D4E5F600", "request-id": "SAMPLEREQUEST0001"}
@@ -43,15 +45,45 @@ def main() -> None:
         for name in ("metadata", "ela", "noise"):
             write(f"analyzer-{name}.json", {"analyzer": name, "job": job})
         aid = job["analysis_id"]
-        write("aggregate.json", {"job": job, "branches": [
-            {"analyzer": "metadata", "status": "ok", "score": 0.0, "elapsed_ms": 5.0, "result_key": f"work/{aid}/metadata.json"},
-            {"analyzer": "ela", "status": "ok", "score": 2.0, "elapsed_ms": 100.0, "result_key": f"work/{aid}/ela.json"},
-            {"analyzer": "noise", "status": "error", "error": "Sandbox.Timedout",
-             "cause": json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 120.00 seconds"})},
-        ]})
-    env = {"Parameters": {"VF_RESULTS_BUCKET": resources.results_bucket, "VF_TABLE_NAME": resources.table_name,
-                          "VF_EVENT_BUS_NAME": resources.event_bus_name, "POWERTOOLS_SERVICE_NAME": "vforensics",
-                          "POWERTOOLS_METRICS_NAMESPACE": "VisualForensics"}}
+        write(
+            "aggregate.json",
+            {
+                "job": job,
+                "branches": [
+                    {
+                        "analyzer": "metadata",
+                        "status": "ok",
+                        "score": 0.0,
+                        "elapsed_ms": 5.0,
+                        "result_key": f"work/{aid}/metadata.json",
+                    },
+                    {
+                        "analyzer": "ela",
+                        "status": "ok",
+                        "score": 2.0,
+                        "elapsed_ms": 100.0,
+                        "result_key": f"work/{aid}/ela.json",
+                    },
+                    {
+                        "analyzer": "noise",
+                        "status": "error",
+                        "error": "Sandbox.Timedout",
+                        "cause": json.dumps(
+                            {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 120.00 seconds"}
+                        ),
+                    },
+                ],
+            },
+        )
+    env = {
+        "Parameters": {
+            "VF_RESULTS_BUCKET": resources.results_bucket,
+            "VF_TABLE_NAME": resources.table_name,
+            "VF_EVENT_BUS_NAME": resources.event_bus_name,
+            "POWERTOOLS_SERVICE_NAME": "vforensics",
+            "POWERTOOLS_METRICS_NAMESPACE": "VisualForensics",
+        }
+    }
     env |= {f.logical_id: dict(env["Parameters"]) for f in FUNCTIONS}
     write("env.json", env)
 

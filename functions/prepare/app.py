@@ -36,5 +36,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
         raise
     metrics.add_metric(name="UploadsAccepted", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="UploadMegapixels", unit=MetricUnit.Count, value=job["source"]["width"] * job["source"]["height"] / 1e6)
+    metrics.add_metric(
+        name="UploadMegapixels", unit=MetricUnit.Count, value=job["source"]["width"] * job["source"]["height"] / 1e6
+    )
     return job

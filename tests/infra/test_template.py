@@ -39,6 +39,7 @@ FAKE_REGION = "us-east-1"
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _bin_dir() -> Path:
     """The venv's bin folder: holds sam, cfn-lint, statelint and python3.12."""
     here = Path(sys.executable).parent
@@ -121,6 +122,7 @@ def _tree_bytes(path: Path) -> int:
 
 # --------------------------------------------------------------------------- linters
 
+
 def test_cfn_lint_passes():
     result = _run([_tool("cfn-lint"), str(TEMPLATE)], cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -161,6 +163,7 @@ def test_placeholders_match_definition_substitutions():
 
 # --------------------------------------------------------------------------- template contracts
 
+
 def test_every_function_has_a_handler_and_a_log_group_with_retention():
     template = _template()
     functions = _resources(template, "AWS::Serverless::Function")
@@ -197,6 +200,7 @@ def test_buckets_are_private_encrypted_and_tls_only():
 
 # --------------------------------------------------------------------------- sam build
 
+
 @pytest.fixture(scope="module")
 def sam_build(tmp_path_factory) -> Path:
     """`sam build` without a container, into a temporary folder; returns the build dir.
@@ -209,10 +213,14 @@ def sam_build(tmp_path_factory) -> Path:
     started = time.monotonic()
     result = _run(
         [
-            _tool("sam"), "build",
-            "--template-file", str(TEMPLATE),
-            "--build-dir", str(build_dir),
-            "--cache-dir", str(work / "cache"),
+            _tool("sam"),
+            "build",
+            "--template-file",
+            str(TEMPLATE),
+            "--build-dir",
+            str(build_dir),
+            "--cache-dir",
+            str(work / "cache"),
         ],
         cwd=work,
     )
@@ -240,7 +248,9 @@ def test_sam_build_fits_lambda_unzipped_limit(sam_build: Path):
         layer = sum(_tree_bytes(layers[ref]) for ref in layer_refs)
         rows.append((name, code, layer, code + layer))
     assert rows
-    print(f"{'function':28} {'code MB':>9} {'layers MB':>10} {'total MB':>9}  (limit {LAMBDA_UNZIPPED_LIMIT / 1e6:.1f})")
+    print(
+        f"{'function':28} {'code MB':>9} {'layers MB':>10} {'total MB':>9}  (limit {LAMBDA_UNZIPPED_LIMIT / 1e6:.1f})"
+    )
     for name, code, layer, total in rows:
         print(f"{name:28} {code / 1e6:9.3f} {layer / 1e6:10.2f} {total / 1e6:9.2f}")
     for name, _, _, total in rows:
@@ -275,8 +285,21 @@ def runtime_boto3(tmp_path_factory) -> Path:
     pinned = re.search(r"^boto3==(\S+)", (REPO / "requirements.txt").read_text(), re.M)
     spec = f"boto3=={pinned.group(1)}" if pinned else "boto3"
     python = _python312_dir() / "python3.12"
-    result = _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                   "--no-compile", "--target", str(target), spec], cwd=target)
+    result = _run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(target),
+            spec,
+        ],
+        cwd=target,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return target
 
@@ -302,6 +325,12 @@ def test_built_handlers_import_with_lambda_sys_path(sam_build: Path, runtime_bot
             f"m = importlib.import_module({module!r}); assert callable(m.{func})"
         )
         cmd = [str(python), "-I", "-S", "-c", code, str(sam_build / props["CodeUri"]), str(layer), str(runtime_boto3)]
-        result = subprocess.run(cmd, cwd=sam_build, capture_output=True, text=True, timeout=120,
-                                env=_env() | {k: str(v) for k, v in env.items()})
+        result = subprocess.run(
+            cmd,
+            cwd=sam_build,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_env() | {k: str(v) for k, v in env.items()},
+        )
         assert result.returncode == 0, f"{name}: " + result.stdout + result.stderr

@@ -36,8 +36,9 @@ def received_events(queue_url: str, analysis_id: str, wait_s: float = 5.0) -> li
             if event["detail"].get("analysis_id") == analysis_id:
                 found.append(event)
             else:  # another test's event: leave it for that test
-                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=0)
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
                 continue
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         if found:

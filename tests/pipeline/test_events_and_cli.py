@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -34,12 +33,15 @@ def test_each_event_runs_against_its_handler_in_pipeline_order(engine, root):
     outputs = {}
     for name, code_uri in EVENT_HANDLERS.items():
         handler = load_handler(root, code_uri, "app.handler")
-        outputs[name] = handler(events[name], LocalContext("vf-test", "arn:aws:lambda:us-east-1:123456789012:function:vf-test"))
+        outputs[name] = handler(
+            events[name], LocalContext("vf-test", "arn:aws:lambda:us-east-1:123456789012:function:vf-test")
+        )
 
     job = outputs["prepare.json"]
     expected = events["analyzer-ela.json"]["job"]
-    assert {k: v for k, v in job["source"].items() if k != "uploaded_at"} == \
-           {k: v for k, v in expected["source"].items() if k != "uploaded_at"}
+    assert {k: v for k, v in job["source"].items() if k != "uploaded_at"} == {
+        k: v for k, v in expected["source"].items() if k != "uploaded_at"
+    }
     assert job["results"] == expected["results"]
     for name in ("metadata", "ela", "noise"):
         assert outputs[f"analyzer-{name}.json"]["status"] == "ok"
@@ -50,16 +52,26 @@ def test_each_event_runs_against_its_handler_in_pipeline_order(engine, root):
 
 
 def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "vforensics.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "vforensics.cli", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_cli_analyses_files_and_reports_bad_ones(root, tmp_path):
     junk = tmp_path / "notes.jpg"
     junk.write_text("just text with an image extension")
     missing = tmp_path / "missing.jpg"
-    done = _cli("analyze", root / "samples" / "iphone4.jpg", junk, missing, "--out", tmp_path / "out", "--jobs", "2",
-                cwd=tmp_path)
+    done = _cli(
+        "analyze",
+        root / "samples" / "iphone4.jpg",
+        junk,
+        missing,
+        "--out",
+        tmp_path / "out",
+        "--jobs",
+        "2",
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
     assert "[1/3] iphone4.jpg: No clear signs of manipulation - risk LOW" in done.stdout
     assert "notes.jpg: NOT ANALYSED (MediaRejected) UNSUPPORTED_FORMAT" in done.stderr

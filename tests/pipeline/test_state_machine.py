@@ -33,17 +33,33 @@ def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderatio
     outcome = analyze_one(engine, root / "samples" / "iphone4.jpg", tmp_path / "out", key="t/happy/iphone4.jpg")
     assert outcome.status == "COMPLETED", outcome.reason
     out = tmp_path / "out"
-    expected = {"report.json", "report.zip", "maps/ela.png", "maps/noise.png", "maps/combined.png",
-                "heatmaps/ela.png", "heatmaps/noise.png", "heatmaps/combined.png"}
+    expected = {
+        "report.json",
+        "report.zip",
+        "maps/ela.png",
+        "maps/noise.png",
+        "maps/combined.png",
+        "heatmaps/ela.png",
+        "heatmaps/noise.png",
+        "heatmaps/combined.png",
+    }
     assert {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} == expected
 
     report = json.loads((out / "report.json").read_text())
     assert report["schema"] == REPORT_SCHEMA
-    assert report["id"] == outcome.analysis_id == analysis_id_for(engine.resources.uploads_bucket,
-                                                                   "t/happy/iphone4.jpg", report["source"]["etag"])
+    assert (
+        report["id"]
+        == outcome.analysis_id
+        == analysis_id_for(engine.resources.uploads_bucket, "t/happy/iphone4.jpg", report["source"]["etag"])
+    )
     src = report["source"]
-    assert (src["file_name"], src["media_type"], src["format"], src["width"], src["height"]) == \
-           ("iphone4.jpg", "image/jpeg", "JPEG", 1296, 968)
+    assert (src["file_name"], src["media_type"], src["format"], src["width"], src["height"]) == (
+        "iphone4.jpg",
+        "image/jpeg",
+        "JPEG",
+        1296,
+        968,
+    )
     assert src["bytes"] == (root / "samples" / "iphone4.jpg").stat().st_size and len(src["sha256"]) == 64
     for name in ("metadata", "ela", "noise"):
         entry = report["analyzers"][name]
@@ -119,16 +135,20 @@ def test_a_crashing_analyzer_becomes_an_error_entry(engine, moderation_queue, ro
     assert events[0]["detail"]["analyzer_errors"] == ["noise"]
 
 
-@pytest.mark.parametrize("content,code", [
-    (b"", "EMPTY_FILE"),
-    (b"<html>not a photo</html>" * 10, "UNSUPPORTED_FORMAT"),
-    ("truncated", "CORRUPT_FILE"),
-    ("bomb", "DECOMPRESSION_BOMB"),
-    ("too-large", "FILE_TOO_LARGE"),
-    (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, "UNSUPPORTED_MEDIA"),
-])
-def test_bad_uploads_end_as_failed_records_without_retry(engine, moderation_queue, root, tmp_path, monkeypatch,
-                                                         content, code):
+@pytest.mark.parametrize(
+    "content,code",
+    [
+        (b"", "EMPTY_FILE"),
+        (b"<html>not a photo</html>" * 10, "UNSUPPORTED_FORMAT"),
+        ("truncated", "CORRUPT_FILE"),
+        ("bomb", "DECOMPRESSION_BOMB"),
+        ("too-large", "FILE_TOO_LARGE"),
+        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, "UNSUPPORTED_MEDIA"),
+    ],
+)
+def test_bad_uploads_end_as_failed_records_without_retry(
+    engine, moderation_queue, root, tmp_path, monkeypatch, content, code
+):
     photo = (root / "samples" / "iphone4.jpg").read_bytes()
     if content == "truncated":
         content = photo[:20_000]
@@ -146,8 +166,9 @@ def test_bad_uploads_end_as_failed_records_without_retry(engine, moderation_queu
     assert record["status"] == "FAILED" and record["reason"] == outcome.reason
     error_json = json.loads((tmp_path / "bad" / "error.json").read_text())
     assert error_json["reason"] == outcome.reason
-    execution = aws.client("stepfunctions").list_executions(stateMachineArn=engine.state_machine_arn,
-                                                            statusFilter="FAILED")["executions"]
+    execution = aws.client("stepfunctions").list_executions(
+        stateMachineArn=engine.state_machine_arn, statusFilter="FAILED"
+    )["executions"]
     history = _history(engine, execution[0]["executionArn"])
     assert _entered(history, "Prepare") == 1 and _entered(history, "Analyze") == 0
     events = received_events(moderation_queue, outcome.analysis_id)

@@ -26,9 +26,15 @@ def encode(img: Image.Image | np.ndarray, fmt: str, **kwargs) -> bytes:
 
 def png_bomb(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares width x height pixels (1-bit): a classic bomb."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
     row = b"\x00" + b"\x00" * ((width + 7) // 8)
     idat = zlib.compress(row * 16, 9)  # far fewer rows than declared
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )

@@ -14,8 +14,10 @@ from vforensics.media.sniff import sniff
 from .images import encode, natural_rgb, png_bomb
 
 
-@pytest.mark.parametrize("fmt,expected", [("JPEG", "JPEG"), ("PNG", "PNG"), ("BMP", "BMP"), ("TIFF", "TIFF"),
-                                          ("WEBP", "WEBP"), ("GIF", "GIF")])
+@pytest.mark.parametrize(
+    "fmt,expected",
+    [("JPEG", "JPEG"), ("PNG", "PNG"), ("BMP", "BMP"), ("TIFF", "TIFF"), ("WEBP", "WEBP"), ("GIF", "GIF")],
+)
 def test_every_supported_format_is_recognised_by_content(fmt, expected):
     data = encode(natural_rgb(96, 64), fmt)
     info = inspect_image(data)
@@ -30,12 +32,15 @@ def test_type_comes_from_bytes_not_name():
     assert media.info.format == "PNG"
 
 
-@pytest.mark.parametrize("header,fmt", [
-    (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 20, "MP4"),
-    (b"\x00\x00\x00\x14ftypqt  " + b"\x00" * 20, "MOV"),
-    (b"RIFF\x00\x00\x00\x00AVI LIST" + b"\x00" * 16, "AVI"),
-    (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm" + b"\x00" * 16, "WEBM"),
-])
+@pytest.mark.parametrize(
+    "header,fmt",
+    [
+        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 20, "MP4"),
+        (b"\x00\x00\x00\x14ftypqt  " + b"\x00" * 20, "MOV"),
+        (b"RIFF\x00\x00\x00\x00AVI LIST" + b"\x00" * 16, "AVI"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm" + b"\x00" * 16, "WEBM"),
+    ],
+)
 def test_videos_are_recognised_and_refused_clearly(header, fmt):
     assert sniff(header).format == fmt
     with pytest.raises(MediaRejected) as err:
@@ -44,11 +49,14 @@ def test_videos_are_recognised_and_refused_clearly(header, fmt):
     assert fmt in err.value.message
 
 
-@pytest.mark.parametrize("data,code", [
-    (b"", "EMPTY_FILE"),
-    (b"%PDF-1.7\n" + b"x" * 200, "UNSUPPORTED_FORMAT"),
-    (b"hello, this is a text file named photo.jpg", "UNSUPPORTED_FORMAT"),
-])
+@pytest.mark.parametrize(
+    "data,code",
+    [
+        (b"", "EMPTY_FILE"),
+        (b"%PDF-1.7\n" + b"x" * 200, "UNSUPPORTED_FORMAT"),
+        (b"hello, this is a text file named photo.jpg", "UNSUPPORTED_FORMAT"),
+    ],
+)
 def test_non_images_are_refused(data, code):
     with pytest.raises(MediaRejected) as err:
         inspect_image(data)

@@ -33,8 +33,11 @@ def test_camera_original_facts_exif_and_hashes(root):
 
 
 def test_gps_is_decimal_degrees_with_a_map_link(bench):
-    with_gps = [p for p in sorted((bench / "camera").glob("*.jpg"))
-                if "gps_present" in _analyze(p.read_bytes()).details["flags"]]
+    with_gps = [
+        p
+        for p in sorted((bench / "camera").glob("*.jpg"))
+        if "gps_present" in _analyze(p.read_bytes()).details["flags"]
+    ]
     assert with_gps, "the bench has photos with GPS"
     gps = _analyze(with_gps[0].read_bytes()).details["gps"]
     assert -90 <= gps["latitude"] <= 90 and -180 <= gps["longitude"] <= 180
@@ -92,9 +95,11 @@ def test_stable_diffusion_png_parameters_are_a_generator_tag():
 
 
 def test_xmp_history_is_flagged():
-    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description xmp:CreatorTool="Adobe Photoshop 24.1">'
-           b'<xmpMM:History><rdf:Seq><rdf:li stEvt:action="saved" stEvt:softwareAgent="Adobe Photoshop 24.1"/>'
-           b'</rdf:Seq></xmpMM:History></rdf:Description></rdf:RDF></x:xmpmeta>')
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description xmp:CreatorTool="Adobe Photoshop 24.1">'
+        b'<xmpMM:History><rdf:Seq><rdf:li stEvt:action="saved" stEvt:softwareAgent="Adobe Photoshop 24.1"/>'
+        b"</rdf:Seq></xmpMM:History></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
     data = encode(natural_rgb(), "JPEG", quality=90, xmp=xmp)
     result = _analyze(data)
     assert {"xmp_edit_history", "editing_software"} <= set(result.details["flags"])
@@ -110,7 +115,17 @@ def test_malformed_exif_is_reported_not_fatal():
     assert result.details["file"]["format"] == "JPEG"
 
 
-@pytest.mark.parametrize("flag", ["editing_software", "metadata_missing", "gps_present", "date_inconsistent",
-                                  "xmp_edit_history", "ai_generator_tag", "c2pa_manifest"])
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "editing_software",
+        "metadata_missing",
+        "gps_present",
+        "date_inconsistent",
+        "xmp_edit_history",
+        "ai_generator_tag",
+        "c2pa_manifest",
+    ],
+)
 def test_flags_are_the_stable_names_of_the_design(flag):
     assert flag in metadata.CHECKS_RUN

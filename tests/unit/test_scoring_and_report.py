@@ -42,8 +42,10 @@ def test_one_strong_signal_is_not_averaged_away():
 
 def test_skipped_and_failed_analyzers_are_left_out_and_lower_confidence():
     full = assess({"ela": ok(20), "noise": ok(20), "metadata": ok(20)}, JPEG_SOURCE)
-    partial = assess({"ela": {"status": "skipped", "score": None}, "noise": ok(20),
-                      "metadata": {"status": "error", "score": None}}, JPEG_SOURCE)
+    partial = assess(
+        {"ela": {"status": "skipped", "score": None}, "noise": ok(20), "metadata": {"status": "error", "score": None}},
+        JPEG_SOURCE,
+    )
     assert partial.tampering_likelihood == pytest.approx(combine_evidence({"noise": 20}))
     assert partial.confidence_score < full.confidence_score
     assert any("errors" in c for c in partial.confidence_factors["caps"])
@@ -72,10 +74,16 @@ def test_report_contract_and_summary_texts():
     results = {
         "ela": ok(20.0, "High"),
         "noise": ok(3.0, "Low"),
-        "metadata": ok(40.0, "Medium", flags=["editing_software", "gps_present"],
-                        flag_evidence={"editing_software": "software field names an editor: 'GIMP 2.10'",
-                                       "gps_present": "GPS position 1.000000, 2.000000"},
-                        exif={"Make": "Canon", "Model": "EOS 5D"}),
+        "metadata": ok(
+            40.0,
+            "Medium",
+            flags=["editing_software", "gps_present"],
+            flag_evidence={
+                "editing_software": "software field names an editor: 'GIMP 2.10'",
+                "gps_present": "GPS position 1.000000, 2.000000",
+            },
+            exif={"Make": "Canon", "Model": "EOS 5D"},
+        ),
     }
     report = build_report("abc", JPEG_SOURCE, results, {"map": "maps/combined.png"})
     assert report["schema"] == REPORT_SCHEMA and report["id"] == "abc"

@@ -19,7 +19,9 @@ from vforensics.media.sniff import HEADER_BYTES, sniff
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vforensics", description="Image forensics: was this image manipulated, and where?")
+    parser = argparse.ArgumentParser(
+        prog="vforensics", description="Image forensics: was this image manipulated, and where?"
+    )
     parser.add_argument("--version", action="version", version=f"vforensics {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("analyze", help="analyse images through the full pipeline on an embedded AWS engine")
@@ -77,6 +79,7 @@ def analyze(args: argparse.Namespace) -> int:
     total = len(paths)
     started = time.perf_counter()
     with LocalEngine(quiet=not args.verbose) as engine:
+
         def report(i: int, outcome) -> None:
             prefix = f"[{i + 1}/{total}] " if total > 1 else ""
             print(prefix + describe(outcome), file=sys.stdout if outcome.ok else sys.stderr, flush=True)
@@ -84,8 +87,10 @@ def analyze(args: argparse.Namespace) -> int:
         outcomes = analyze_files(engine, paths, args.out, jobs=max(1, args.jobs), on_done=report)
     failed = [o for o in outcomes if not o.ok]
     if total > 1:
-        print(f"{total - len(failed)} of {total} files analysed in {time.perf_counter() - started:.1f} s; "
-              f"reports in {args.out}{os.sep}")
+        print(
+            f"{total - len(failed)} of {total} files analysed in {time.perf_counter() - started:.1f} s; "
+            f"reports in {args.out}{os.sep}"
+        )
     return 1 if failed else 0
 
 
@@ -100,9 +105,11 @@ def describe(outcome) -> str:
     overall = outcome.report["overall"]
     summary = outcome.report["summary"]
     likelihood = overall["tampering_likelihood"]
-    lines = [f"{name}: {overall['verdict']} - risk {overall['risk']}, tampering "
-             f"{'n/a' if likelihood is None else f'{likelihood:.0f}/100'}, confidence {overall['confidence']} "
-             f"({outcome.seconds:.1f} s) -> {outcome.out_dir}{os.sep}report.json"]
+    lines = [
+        f"{name}: {overall['verdict']} - risk {overall['risk']}, tampering "
+        f"{'n/a' if likelihood is None else f'{likelihood:.0f}/100'}, confidence {overall['confidence']} "
+        f"({outcome.seconds:.1f} s) -> {outcome.out_dir}{os.sep}report.json"
+    ]
     lines += [f"    ! {issue}" for issue in summary["issues_found"][:4]]
     lines += [f"    x {err}" for err in summary["errors"]]
     return "\n".join(lines)

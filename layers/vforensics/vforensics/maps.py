@@ -46,7 +46,9 @@ def heatmap_png(suspicion: np.ndarray, rgb: np.ndarray) -> bytes:
     colour = cv2.applyColorMap((m * 255).astype(np.uint8), cv2.COLORMAP_JET)
     ramp = np.clip((m - OVERLAY_FROM) / (OVERLAY_FULL - OVERLAY_FROM), 0.0, 1.0)
     weight = cv2.merge([OVERLAY_ALPHA * ramp * ramp * (3.0 - 2.0 * ramp)] * 3)  # smoothstep
-    blended = cv2.add(cv2.multiply(photo, 1.0 - weight, dtype=cv2.CV_32F), cv2.multiply(colour, weight, dtype=cv2.CV_32F))
+    blended = cv2.add(
+        cv2.multiply(photo, 1.0 - weight, dtype=cv2.CV_32F), cv2.multiply(colour, weight, dtype=cv2.CV_32F)
+    )
     return _png(cv2.convertScaleAbs(blended), compression=1)
 
 

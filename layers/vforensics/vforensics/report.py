@@ -13,8 +13,12 @@ from vforensics.scoring import assess
 from vforensics.summary import summarize
 
 
-def build_report(analysis_id: str, source: dict[str, Any], results: dict[str, dict[str, Any]],
-                 combined_files: dict[str, str] | None = None) -> dict[str, Any]:
+def build_report(
+    analysis_id: str,
+    source: dict[str, Any],
+    results: dict[str, dict[str, Any]],
+    combined_files: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Assemble the report from the source facts and per-analyzer results (report form)."""
     overall = assess(results, source)
     return {

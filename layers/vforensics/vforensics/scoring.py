@@ -72,11 +72,20 @@ def combine_evidence(scores: dict[str, float]) -> float:
 
 def assess(results: dict[str, dict[str, Any]], source: dict[str, Any]) -> Overall:
     """Combine analyzer results (report.json form: status, score, ...) into ``Overall``."""
-    scored = {n: float(r["score"]) for n, r in results.items()
-              if r.get("status") == "ok" and r.get("score") is not None and n in RELIABILITY}
+    scored = {
+        n: float(r["score"])
+        for n, r in results.items()
+        if r.get("status") == "ok" and r.get("score") is not None and n in RELIABILITY
+    }
     if not scored:
-        return Overall(None, "UNKNOWN", "Inconclusive: no analyzer produced a score", "low", 0.0,
-                       {"coverage": 0.0, "agreement": None, "caps": ["no analyzer produced a score"]})
+        return Overall(
+            None,
+            "UNKNOWN",
+            "Inconclusive: no analyzer produced a score",
+            "low",
+            0.0,
+            {"coverage": 0.0, "agreement": None, "caps": ["no analyzer produced a score"]},
+        )
     likelihood = combine_evidence(scored)
     risk = risk_band(likelihood)
 
@@ -95,6 +104,10 @@ def assess(results: dict[str, dict[str, Any]], source: dict[str, Any]) -> Overal
         caps.append(f"analyzer errors: {', '.join(sorted(errors))}")
     confidence = "high" if confidence_score >= 0.7 else "medium" if confidence_score >= 0.4 else "low"
     return Overall(
-        likelihood, risk, VERDICTS[risk], confidence, confidence_score,
+        likelihood,
+        risk,
+        VERDICTS[risk],
+        confidence,
+        confidence_score,
         {"coverage": round(coverage, 2), "agreement": round(agreement, 2), "caps": caps},
     )

@@ -8,11 +8,11 @@ from vforensics.scoring import Overall
 
 RECOMMENDATIONS = {
     "LOW": "No action needed on forensic grounds. If the image matters (news, evidence), still verify its source "
-           "and context: these tests cannot rule out every kind of edit.",
+    "and context: these tests cannot rule out every kind of edit.",
     "MEDIUM": "Review before relying on the image: look at the heatmaps for regions that stand out, ask the "
-              "source for the original file, and compare with other images of the same event.",
+    "source for the original file, and compare with other images of the same event.",
     "HIGH": "Do not rely on this image without independent verification: obtain the original from the source, "
-            "and have the flagged regions reviewed by a person.",
+    "and have the flagged regions reviewed by a person.",
     "UNKNOWN": "The analysis could not score this image; verify it by other means.",
 }
 _BANDED = ("ela", "noise")
@@ -25,8 +25,10 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
     for name, r in sorted(results.items()):
         status = r.get("status")
         if status == "error":
-            errors.append(f"{name}: the analyzer failed ({r.get('error', {}).get('message', 'unknown error')}); "
-                          "the report was produced without it")
+            errors.append(
+                f"{name}: the analyzer failed ({r.get('error', {}).get('message', 'unknown error')}); "
+                "the report was produced without it"
+            )
             continue
         if status == "skipped":
             continue
@@ -35,7 +37,9 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
             band = details.get("level")
             label = {"ela": "Error level analysis", "noise": "Noise analysis"}[name]
             if band in ("Medium", "High"):
-                issues.append(f"{label}: {band.lower()} score ({r['score']:.1f}). {_first_sentence(r['interpretation'])}")
+                issues.append(
+                    f"{label}: {band.lower()} score ({r['score']:.1f}). {_first_sentence(r['interpretation'])}"
+                )
             elif band == "Low":
                 positives.append(f"{label}: low score ({r['score']:.1f}), nothing stands out")
         elif name == "metadata":

@@ -57,11 +57,26 @@ SYNTHETIC_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeSynthetic", "algo
 AI_PNG_KEYS = ("parameters", "prompt", "workflow", "sd-metadata", "invokeai_metadata", "dream")
 
 _IFD_EXIF, _IFD_GPS = 0x8769, 0x8825
-_TIFF_TAGS = {"Make": 0x010F, "Model": 0x0110, "Software": 0x0131, "DateTime": 0x0132, "Orientation": 0x0112,
-              "Artist": 0x013B, "Copyright": 0x8298}
-_EXIF_TAGS = {"ExposureTime": 0x829A, "FNumber": 0x829D, "ISOSpeedRatings": 0x8827, "DateTimeOriginal": 0x9003,
-              "DateTimeDigitized": 0x9004, "FocalLength": 0x920A, "LensMake": 0xA433, "LensModel": 0xA434,
-              "MakerNote": 0x927C}
+_TIFF_TAGS = {
+    "Make": 0x010F,
+    "Model": 0x0110,
+    "Software": 0x0131,
+    "DateTime": 0x0132,
+    "Orientation": 0x0112,
+    "Artist": 0x013B,
+    "Copyright": 0x8298,
+}
+_EXIF_TAGS = {
+    "ExposureTime": 0x829A,
+    "FNumber": 0x829D,
+    "ISOSpeedRatings": 0x8827,
+    "DateTimeOriginal": 0x9003,
+    "DateTimeDigitized": 0x9004,
+    "FocalLength": 0x920A,
+    "LensMake": 0xA433,
+    "LensModel": 0xA434,
+    "MakerNote": 0x927C,
+}
 _DATE_TOLERANCE_S = 60
 
 
@@ -89,9 +104,15 @@ def analyze(media: Media) -> AnalyzerResult:
     xmp = _read_xmp(img, media.data)
     texts = _png_text(img)
 
-    facts["timestamps"] = {label: exif[tag] for label, tag in (
-        ("captured", "DateTimeOriginal"), ("digitized", "DateTimeDigitized"), ("modified", "DateTime"))
-        if exif.get(tag)}
+    facts["timestamps"] = {
+        label: exif[tag]
+        for label, tag in (
+            ("captured", "DateTimeOriginal"),
+            ("digitized", "DateTimeDigitized"),
+            ("modified", "DateTime"),
+        )
+        if exif.get(tag)
+    }
     flags: dict[str, str] = {}
     software = " ".join(str(exif.get(k) or "") for k in ("Software",)) + " " + (xmp.get("creator_tool") or "")
     if m := EDITORS.search(software):
@@ -99,9 +120,13 @@ def analyze(media: Media) -> AnalyzerResult:
     if xmp.get("history"):
         flags["xmp_edit_history"] = f"XMP edit history present: {xmp['history'][:200]}"
     if info.format == "JPEG" and not exif:
-        flags["metadata_missing"] = "JPEG without EXIF metadata: cameras and phones always write EXIF; it was removed or never existed"
+        flags["metadata_missing"] = (
+            "JPEG without EXIF metadata: cameras and phones always write EXIF; it was removed or never existed"
+        )
     elif info.format == "JPEG" and not (exif.get("Make") or exif.get("Model")) and not exif.get("DateTimeOriginal"):
-        flags["metadata_missing"] = "EXIF present but without camera make/model or capture time, which cameras always write"
+        flags["metadata_missing"] = (
+            "EXIF present but without camera make/model or capture time, which cameras always write"
+        )
     if gps:
         flags["gps_present"] = f"GPS position {gps['latitude']:.6f}, {gps['longitude']:.6f}"
     if reason := _date_inconsistency(exif, gps):
@@ -144,8 +169,10 @@ FLAG_PHRASES = {
 
 def _interpretation(flags: dict[str, str], band: str) -> str:
     if not flags:
-        return ("Metadata shows no sign of editing. Metadata is easily removed or forged, so this is not proof "
-                "that the image is original.")
+        return (
+            "Metadata shows no sign of editing. Metadata is easily removed or forged, so this is not proof "
+            "that the image is original."
+        )
     text = "Metadata: " + "; ".join(phrase for flag, phrase in FLAG_PHRASES.items() if flag in flags)
     text += f" ({band} concern)."
     if "editing_software" in flags or "xmp_edit_history" in flags:
@@ -203,8 +230,11 @@ def _gps(gps_ifd: dict) -> dict | None:
         lon = -lon
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
         return None
-    out: dict[str, Any] = {"latitude": round(lat, 7), "longitude": round(lon, 7),
-                           "map_url": f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=16/{lat:.6f}/{lon:.6f}"}
+    out: dict[str, Any] = {
+        "latitude": round(lat, 7),
+        "longitude": round(lon, 7),
+        "map_url": f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=16/{lat:.6f}/{lon:.6f}",
+    }
     if 6 in gps_ifd:
         try:
             alt = float(gps_ifd[6])
@@ -246,7 +276,9 @@ def _date_inconsistency(exif: dict, gps: dict | None) -> str | None:
         except ValueError:
             gps_day = None
         if gps_day and abs((original - gps_day).days) > 1:
-            return f"GPS date {gps['date_stamp']} differs from capture date {exif['DateTimeOriginal']} by more than a day"
+            return (
+                f"GPS date {gps['date_stamp']} differs from capture date {exif['DateTimeOriginal']} by more than a day"
+            )
     return None
 
 

@@ -72,13 +72,17 @@ def analyze(media: Media) -> AnalyzerResult:
     gray = cv2.cvtColor(rgb.astype(np.float32), cv2.COLOR_RGB2GRAY)
     if min(gray.shape) < 4 * BLOCK:
         return AnalyzerResult(
-            "skipped", None, "Not applicable: the image is too small to compare noise between regions",
+            "skipped",
+            None,
+            "Not applicable: the image is too small to compare noise between regions",
             {"min_side_px": int(min(gray.shape)), "needed_px": 4 * BLOCK},
         )
     sigma, usable = wavelet_noise_levels(gray)
     if usable.sum() < 16:
         return AnalyzerResult(
-            "skipped", None, "Not applicable: almost the whole image is black, white or flat",
+            "skipped",
+            None,
+            "Not applicable: almost the whole image is black, white or flat",
             {"usable_blocks": int(usable.sum())},
         )
     log_sigma = np.log2(np.maximum(sigma, 0.05))

@@ -40,7 +40,7 @@ class LocalEngine:
         self._server = None
         self._saved_env: dict[str, str | None] = {}
 
-    def __enter__(self) -> "LocalEngine":
+    def __enter__(self) -> LocalEngine:
         self.start()
         return self
 
@@ -51,8 +51,7 @@ class LocalEngine:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        default_user_config.update({"stepfunctions": {"execute_state_machine": True},
-                                    "lambda": {"use_docker": False}})
+        default_user_config.update({"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         if self.quiet:  # moto's ASL interpreter logs every caught Task failure at ERROR
             logging.getLogger("moto").setLevel(logging.CRITICAL)
@@ -63,13 +62,15 @@ class LocalEngine:
         env = dict(_ENV_DEFAULTS)
         if self.quiet:
             env.update(_ENV_QUIET)
-        env.update({
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "MOTO_PORT": str(port),
-            "VF_RESULTS_BUCKET": self.resources.results_bucket,
-            "VF_TABLE_NAME": self.resources.table_name,
-            "VF_EVENT_BUS_NAME": self.resources.event_bus_name,
-        })
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "MOTO_PORT": str(port),
+                "VF_RESULTS_BUCKET": self.resources.results_bucket,
+                "VF_TABLE_NAME": self.resources.table_name,
+                "VF_EVENT_BUS_NAME": self.resources.event_bus_name,
+            }
+        )
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             self._saved_env[name] = os.environ.pop(name, None)
         for name, value in env.items():
@@ -101,13 +102,16 @@ class LocalEngine:
         for bucket in (r.uploads_bucket, r.results_bucket):
             s3.create_bucket(Bucket=bucket)
         aws.client("dynamodb").create_table(
-            TableName=r.table_name, BillingMode="PAY_PER_REQUEST",
+            TableName=r.table_name,
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "analysis_id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "analysis_id", "AttributeType": "S"}],
         )
         definition = deployment.render_definition(self.root, r)
         self.state_machine_arn = aws.client("stepfunctions").create_state_machine(
-            name=r.state_machine_name, definition=definition, type="STANDARD",
+            name=r.state_machine_name,
+            definition=definition,
+            type="STANDARD",
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/vf-local-state-machine",
         )["stateMachineArn"]
 
@@ -132,9 +136,11 @@ class LocalEngine:
 
     def record(self, analysis_id: str) -> dict | None:
         """The analysis record from DynamoDB, as plain values."""
-        item = aws.client("dynamodb").get_item(
-            TableName=self.resources.table_name, Key={"analysis_id": {"S": analysis_id}}, ConsistentRead=True
-        ).get("Item")
+        item = (
+            aws.client("dynamodb")
+            .get_item(TableName=self.resources.table_name, Key={"analysis_id": {"S": analysis_id}}, ConsistentRead=True)
+            .get("Item")
+        )
         if item is None:
             return None
         return {k: next(iter(v.values())) for k, v in item.items()}

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from vforensics.local.deployment import ACCOUNT, REGION
 
 
-def object_created_event(bucket: str, key: str, etag: str, size: int, region: str = REGION,
-                         account: str = ACCOUNT) -> dict:
+def object_created_event(
+    bucket: str, key: str, etag: str, size: int, region: str = REGION, account: str = ACCOUNT
+) -> dict:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "version": "0",

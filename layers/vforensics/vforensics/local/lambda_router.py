@@ -73,8 +73,9 @@ def install() -> None:
     _installed = True
 
 
-def _invoke(self, function_name: str, qualifier: str | None, body: Any, headers: Any,
-            response_headers: dict[str, str]) -> bytes:
+def _invoke(
+    self, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: dict[str, str]
+) -> bytes:
     name = function_name.split(":function:")[-1].split(":")[0]
     handler = _routes.get(name)
     if handler is None:
@@ -90,5 +91,10 @@ def _invoke(self, function_name: str, qualifier: str | None, body: Any, headers:
 
 
 def _error_body(error_type: str, message: str, stack: list[str] | None = None) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": message,
-                       "stackTrace": [line.rstrip() for line in (stack or [])][-10:]}).encode()
+    return json.dumps(
+        {
+            "errorType": error_type,
+            "errorMessage": message,
+            "stackTrace": [line.rstrip() for line in (stack or [])][-10:],
+        }
+    ).encode()

@@ -50,8 +50,13 @@ def output_names(paths: list[Path]) -> list[str]:
     return names
 
 
-def analyze_files(engine: LocalEngine, paths: list[Path], out_dir: Path, jobs: int = 1,
-                  on_done: Callable[[int, FileOutcome], None] | None = None) -> list[FileOutcome]:
+def analyze_files(
+    engine: LocalEngine,
+    paths: list[Path],
+    out_dir: Path,
+    jobs: int = 1,
+    on_done: Callable[[int, FileOutcome], None] | None = None,
+) -> list[FileOutcome]:
     out_dir.mkdir(parents=True, exist_ok=True)
     names = output_names(paths)
     run_id = uuid.uuid4().hex[:8]
@@ -95,9 +100,19 @@ def analyze_one(engine: LocalEngine, path: Path, target: Path, key: str) -> File
         outcome.status = "FAILED"
         outcome.error_type = record.get("error_type") or described.get("error")
         outcome.reason = record.get("reason") or described.get("cause")
-        (target / "error.json").write_text(json.dumps({
-            "analysis_id": analysis_id, "file": str(path), "status": "FAILED",
-            "error_type": outcome.error_type, "reason": outcome.reason}, indent=2) + "\n")
+        (target / "error.json").write_text(
+            json.dumps(
+                {
+                    "analysis_id": analysis_id,
+                    "file": str(path),
+                    "status": "FAILED",
+                    "error_type": outcome.error_type,
+                    "reason": outcome.reason,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -106,7 +121,7 @@ def _download(bucket: str, prefix: str, target: Path) -> None:
     s3 = aws.client("s3")
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            rel = obj["Key"][len(prefix):]
+            rel = obj["Key"][len(prefix) :]
             dest = target / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())

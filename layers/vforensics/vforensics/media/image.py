@@ -45,13 +45,29 @@ class ImageInfo:
         return self.width * self.height / 1e6
 
     def to_dict(self) -> dict:
-        return {"format": self.format, "media_type": self.mime, "width": self.width, "height": self.height,
-                "mode": self.mode, "frames": self.frames, "has_alpha": self.has_alpha, "notes": list(self.notes)}
+        return {
+            "format": self.format,
+            "media_type": self.mime,
+            "width": self.width,
+            "height": self.height,
+            "mode": self.mode,
+            "frames": self.frames,
+            "has_alpha": self.has_alpha,
+            "notes": list(self.notes),
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ImageInfo":
-        return cls(d["format"], d["media_type"], d["width"], d["height"], d["mode"], d.get("frames", 1),
-                   d.get("has_alpha", False), tuple(d.get("notes", ())))
+    def from_dict(cls, d: dict) -> ImageInfo:
+        return cls(
+            d["format"],
+            d["media_type"],
+            d["width"],
+            d["height"],
+            d["mode"],
+            d.get("frames", 1),
+            d.get("has_alpha", False),
+            tuple(d.get("notes", ())),
+        )
 
 
 def check_size(n_bytes: int) -> None:
@@ -204,7 +220,7 @@ class Media:
         self.filename = filename
 
     @classmethod
-    def from_bytes(cls, data: bytes, filename: str = "") -> "Media":
+    def from_bytes(cls, data: bytes, filename: str = "") -> Media:
         return cls(data, inspect_image(data), filename)
 
     @cached_property

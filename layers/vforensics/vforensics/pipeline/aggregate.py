@@ -61,10 +61,16 @@ def aggregate(job: dict[str, Any], branches: list[dict[str, Any]], settings: Set
 def _load_result(bucket: str, branch: dict[str, Any]) -> dict[str, Any]:
     if branch.get("status") == "error" or "result_key" not in branch:
         message, error_type = _error_message(branch)
-        return {"status": "error", "score": None,
-                "interpretation": f"The analyzer failed and was left out of the verdict: {message}",
-                "details": {}, "error": {"type": error_type, "message": message},
-                "elapsed_ms": None, "map": None, "heatmap": None}
+        return {
+            "status": "error",
+            "score": None,
+            "interpretation": f"The analyzer failed and was left out of the verdict: {message}",
+            "details": {},
+            "error": {"type": error_type, "message": message},
+            "elapsed_ms": None,
+            "map": None,
+            "heatmap": None,
+        }
     return aws.get_json(bucket, branch["result_key"])
 
 
@@ -82,8 +88,11 @@ def _error_message(branch: dict[str, Any]) -> tuple[str, str]:
 
 
 def _combined_maps(job: dict[str, Any], results: dict[str, Any], files: dict[str, bytes]) -> dict[str, str]:
-    loaded = {name: maps.decode_png_map(files[r["map"]]) for name, r in results.items()
-              if r.get("status") == "ok" and r.get("map")}
+    loaded = {
+        name: maps.decode_png_map(files[r["map"]])
+        for name, r in results.items()
+        if r.get("status") == "ok" and r.get("map")
+    }
     source = job["source"]
     size = maps.fit_size(source["width"], source["height"])
     combined = maps.combine(loaded, scoring.MAP_WEIGHTS, size)
@@ -93,33 +102,49 @@ def _combined_maps(job: dict[str, Any], results: dict[str, Any], files: dict[str
     preview = decode_preview(aws.get_object(upload["bucket"], upload["key"], upload.get("etag")), maps.MAX_SIDE)
     files["maps/combined.png"] = maps.gray_png(combined, source["width"], source["height"])
     files["heatmaps/combined.png"] = maps.heatmap_png(combined, preview)
-    return {"map": "maps/combined.png", "heatmap": "heatmaps/combined.png",
-            "weights": {n: w for n, w in scoring.MAP_WEIGHTS.items() if n in loaded}}
+    return {
+        "map": "maps/combined.png",
+        "heatmap": "heatmaps/combined.png",
+        "weights": {n: w for n, w in scoring.MAP_WEIGHTS.items() if n in loaded},
+    }
 
 
 def _record_completed(table: str, outcome: dict[str, Any], source: dict[str, Any]) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     likelihood = outcome["tampering_likelihood"]
     values = {
-        ":s": {"S": "COMPLETED"}, ":v": {"S": outcome["verdict"]}, ":r": {"S": outcome["risk"]},
-        ":c": {"S": outcome["confidence"]}, ":rk": {"S": outcome["report_key"]}, ":zk": {"S": outcome["zip_key"]},
-        ":rb": {"S": outcome["results_bucket"]}, ":t": {"S": now}, ":sha": {"S": source["sha256"]},
+        ":s": {"S": "COMPLETED"},
+        ":v": {"S": outcome["verdict"]},
+        ":r": {"S": outcome["risk"]},
+        ":c": {"S": outcome["confidence"]},
+        ":rk": {"S": outcome["report_key"]},
+        ":zk": {"S": outcome["zip_key"]},
+        ":rb": {"S": outcome["results_bucket"]},
+        ":t": {"S": now},
+        ":sha": {"S": source["sha256"]},
         ":tl": {"N": str(Decimal(str(likelihood)))} if likelihood is not None else {"NULL": True},
     }
     aws.client("dynamodb").update_item(
         TableName=table,
         Key={"analysis_id": {"S": outcome["analysis_id"]}},
         UpdateExpression="SET #s = :s, verdict = :v, risk = :r, confidence = :c, report_key = :rk, zip_key = :zk, "
-                         "results_bucket = :rb, completed_at = :t, updated_at = :t, sha256 = :sha, "
-                         "tampering_likelihood = :tl",
+        "results_bucket = :rb, completed_at = :t, updated_at = :t, sha256 = :sha, "
+        "tampering_likelihood = :tl",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues=values,
     )
 
 
 def _publish(bus: str, outcome: dict[str, Any]) -> None:
-    response = aws.client("events").put_events(Entries=[{
-        "Source": EVENT_SOURCE, "DetailType": COMPLETED_EVENT, "Detail": json.dumps(outcome), "EventBusName": bus,
-    }])
+    response = aws.client("events").put_events(
+        Entries=[
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": COMPLETED_EVENT,
+                "Detail": json.dumps(outcome),
+                "EventBusName": bus,
+            }
+        ]
+    )
     if response.get("FailedEntryCount"):
         raise RuntimeError(f"EventBridge rejected the completion event: {response['Entries']}")

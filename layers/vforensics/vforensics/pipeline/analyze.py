@@ -29,11 +29,24 @@ def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:
     entry = result.to_dict() | {"elapsed_ms": elapsed_ms, "map": None, "heatmap": None}
     if result.map is not None:
         entry["map"], entry["heatmap"] = layout.map_name(name), layout.heatmap_name(name)
-        aws.put_bytes(results["bucket"], results["prefix"] + entry["map"],
-                      maps.gray_png(result.map, media.info.width, media.info.height), "image/png")
-        aws.put_bytes(results["bucket"], results["prefix"] + entry["heatmap"],
-                      maps.heatmap_png(result.map, media.rgb), "image/png")
+        aws.put_bytes(
+            results["bucket"],
+            results["prefix"] + entry["map"],
+            maps.gray_png(result.map, media.info.width, media.info.height),
+            "image/png",
+        )
+        aws.put_bytes(
+            results["bucket"],
+            results["prefix"] + entry["heatmap"],
+            maps.heatmap_png(result.map, media.rgb),
+            "image/png",
+        )
     key = layout.result_key(job["analysis_id"], name)
     aws.put_json(results["bucket"], key, entry)
-    return {"analyzer": name, "status": result.status, "score": entry["score"], "elapsed_ms": elapsed_ms,
-            "result_key": key}
+    return {
+        "analyzer": name,
+        "status": result.status,
+        "score": entry["score"],
+        "elapsed_ms": elapsed_ms,
+        "result_key": key,
+    }

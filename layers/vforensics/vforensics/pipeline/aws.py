@@ -7,7 +7,7 @@ and tests point the same code at the embedded moto server.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -19,7 +19,7 @@ from vforensics.errors import MediaRejected
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=60)
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str):
     return boto3.session.Session().client(service, config=_CONFIG)
 
@@ -38,8 +38,10 @@ def get_object(bucket: str, key: str, etag: str | None = None, byte_range: str |
         if code in ("NoSuchKey", "404", "NotFound"):
             raise MediaRejected("NOT_FOUND", f"s3://{bucket}/{key} does not exist (deleted before analysis?)") from exc
         if code in ("PreconditionFailed", "412"):
-            raise MediaRejected("OBJECT_CHANGED", f"s3://{bucket}/{key} was replaced after upload; "
-                                "the new version is analysed by its own event") from exc
+            raise MediaRejected(
+                "OBJECT_CHANGED",
+                f"s3://{bucket}/{key} was replaced after upload; the new version is analysed by its own event",
+            ) from exc
         raise
 
 
