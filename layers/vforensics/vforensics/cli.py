@@ -19,6 +19,9 @@ from vforensics.media.sniff import HEADER_BYTES, sniff
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in TOOLS:  # each tool parses its own options
+        return run_tool(argv[0], argv[1:])
     parser = argparse.ArgumentParser(
         prog="vforensics", description="Image forensics: was this image manipulated, and where?"
     )
@@ -29,10 +32,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("vforensics-out"), help="output folder (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=1, help="files analysed at once (default: %(default)s)")
     p.add_argument("--verbose", action="store_true", help="show the handlers' logs")
+    for name, help_text in TOOLS.items():
+        tool = sub.add_parser(name, help=help_text, add_help=False)
+        tool.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command == "analyze":
         return analyze(args)
-    return 2  # pragma: no cover - argparse enforces the sub-command
+    return run_tool(args.command, args.args)
+
+
+TOOLS = {
+    "synth": "make labelled forgery cases with exact masks from camera originals",
+    "eval": "run the pipeline on labelled cases and measure detection and localisation",
+    "perf": "measure speed, memory, cold imports, package sizes and cost per 1,000 images",
+}
+
+
+def run_tool(name: str, argv: list[str]) -> int:
+    """The measurement tools (vforensics.evaluation), each with its own options (--help)."""
+    import importlib
+
+    module = {"synth": "synth", "eval": "evaluate", "perf": "perf"}[name]
+    return int(importlib.import_module(f"vforensics.evaluation.{module}").main(argv) or 0)
 
 
 def expand(paths: list[Path]) -> tuple[list[Path], int]:
