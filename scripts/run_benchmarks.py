@@ -1,0 +1,166 @@
+"""Regenerate docs/BENCHMARKS.md (and docs/bench/*.png) from ../shared/bench, in one command.
+
+Stages (each reuses what an earlier run left in --work unless --fresh):
+  1. synth   forgery cases from shared/bench/camera          (vforensics synth)
+  2. eval    the pipeline on those cases and on the published sets (vforensics eval)
+  3. peers   pyIFD and ExifTool on the same cases, if .venv-peers exists (scripts/peers)
+  4. perf    per-analyzer speed/memory, cold imports, sizes, cost (vforensics perf)
+  5. local   one 12 MP image through the whole local pipeline (scripts/bench_local_run.py)
+Usage: .venv/bin/python scripts/run_benchmarks.py [--work bench-out] [--skip-peers] [--peer-limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT.parent / "shared" / "bench"
+DOCS = ROOT / "docs"
+PLOTS = DOCS / "bench"
+VENV_BIN = Path(sys.executable).parent
+PEERS_PY = ROOT / ".venv-peers" / "bin" / "python"
+PYIFD_METHODS = "ADQ2,NOI1,CAGI,BLK,CFA1,ELA"
+
+
+def run(cmd: list[str], **kwargs) -> float:
+    print("+", " ".join(map(str, cmd)), flush=True)
+    started = time.perf_counter()
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kwargs)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--work", type=Path, default=ROOT / "bench-out")
+    parser.add_argument("--fresh", action="store_true", help="delete --work first")
+    parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--peer-limit", type=int, default=110, help="synthetic cases the peers run on (first N)")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    if not BENCH.is_dir():
+        sys.exit(f"{BENCH} not found: the benchmarks run on shared/bench beside the repository")
+    work = args.work.resolve()
+    if args.fresh and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    vf = [VENV_BIN / "vforensics"]
+    seconds = {}
+
+    synth = work / "synth"
+    if not (synth / "cases.csv").is_file():
+        seconds["synth"] = run(vf + ["synth", BENCH / "camera", synth, "--seed", "0"])
+    eval_synth, eval_pub = work / "eval-synth", work / "eval-published"
+    seconds["eval-synth"] = run(vf + ["eval", synth, "--out", eval_synth, "--jobs", args.jobs])
+    seconds["eval-published"] = run(vf + ["eval", BENCH / "forgeries", "--out", eval_pub, "--jobs", args.jobs])
+
+    peers_synth, peers_pub = [], []
+    if not args.skip_peers and PEERS_PY.is_file():
+        pyifd_pub, pyifd_synth = work / "peers" / "pyifd-published", work / "peers" / "pyifd-synth"
+        seconds["pyifd-published"] = run(
+            [PEERS_PY, "scripts/peers/run_pyifd.py", eval_pub / "cases.csv", pyifd_pub, "--methods", PYIFD_METHODS]
+        )
+        seconds["pyifd-synth"] = run(
+            [
+                PEERS_PY,
+                "scripts/peers/run_pyifd.py",
+                synth / "cases.csv",
+                pyifd_synth,
+                "--methods",
+                PYIFD_METHODS,
+                "--limit",
+                args.peer_limit,
+            ]
+        )
+        peers_pub, peers_synth = ["--peer", f"pyifd={pyifd_pub}"], ["--peer", f"pyifd={pyifd_synth}"]
+        run(vf + ["eval", synth, "--out", eval_synth, "--no-run"] + peers_synth)
+        run(vf + ["eval", eval_pub / "cases.csv", "--out", eval_pub, "--no-run"] + peers_pub)
+    elif not args.skip_peers:
+        print("no .venv-peers: run scripts/peers/setup.sh to add the pyIFD comparison", file=sys.stderr)
+
+    perf_json = work / "perf.json"
+    seconds["perf"] = run(
+        vf + ["perf", "--build", "--repeats", "3", "--out", perf_json, "--plots", work / "plots-perf"]
+    )
+    local_md = work / "local-run.md"
+    seconds["local"] = run([VENV_BIN / "python", "scripts/bench_local_run.py", "--write", local_md])
+
+    write_doc(work, seconds, peers=bool(peers_pub))
+    return 0
+
+
+def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
+    from vforensics.evaluation.perf import to_markdown as perf_markdown
+
+    if PLOTS.exists():
+        shutil.rmtree(PLOTS)
+    PLOTS.mkdir(parents=True)
+    for folder in ("eval-synth/plots", "eval-published/plots", "plots-perf"):
+        for png in sorted((work / folder).glob("*.png")):
+            shutil.copyfile(png, PLOTS / png.name)
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    synth = json.loads((work / "eval-synth" / "results.json").read_text())
+    pub = json.loads((work / "eval-published" / "results.json").read_text())
+    perf = json.loads((work / "perf.json").read_text())
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Regenerated by `make bench` (= `.venv/bin/python scripts/run_benchmarks.py`) on {date.today().isoformat()},",
+        f"commit {commit.strip()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
+        "Stage times: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items()) + ".",
+        "Data: ../shared/bench (see its README for sources and licences). Every number below comes",
+        "from the files in `bench-out/` that this command writes; nothing is typed in by hand.",
+        "",
+        "How to read the tables: AUC 0.5 is chance, 1.0 perfect; pixel F1 is the mean over manipulated",
+        "images of the F1 of the map against the mask (`f1_best`: at each image's best threshold, an",
+        "optimistic protocol common in the literature; `f1_fixed`: at 0.5); `(all pixels)` is the F1 of",
+        "a map marking the whole image, the floor any useful map must beat.",
+        "",
+    ]
+    lines += section_dataset("Synthetic forgeries from shared/bench/camera (`vforensics synth`, seed 0)", synth, peers)
+    lines += section_dataset("Published samples (shared/bench/forgeries)", pub, peers)
+    lines += ["## Speed, memory, package sizes and cost (`vforensics perf`)", "", perf_markdown(perf), ""]
+    lines += [(work / "local-run.md").read_text().replace("# Benchmarks", "").strip().replace("## ", "## ", 1), ""]
+    (DOCS / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
+    print("wrote", DOCS / "BENCHMARKS.md")
+
+
+def section_dataset(title: str, results: dict, peers: bool) -> list[str]:
+    from vforensics.evaluation.present import auc_table, pixel_table, summary_lines, to_markdown
+
+    out = [f"## {title}", ""]
+    out += [f"- {line}" for line in summary_lines(results)]
+    out.append("")
+    for name, d in results["datasets"].items():
+        if not d["classes"]:
+            continue
+        out += [f"### {name}", "", "Image-level ROC AUC against the same set's untouched images:", ""]
+        out += [to_markdown(*auc_table(d)), ""]
+        if any(c.get("pixel") for c in d["classes"].values()):
+            for key in ("f1_best", "f1_fixed", "mcc_best"):
+                out += [f"Pixel-level {key}:", "", to_markdown(*pixel_table(d, key)), ""]
+        if d.get("flags"):
+            out += ["Metadata flags (recall on the cases that expect the flag; rate on untouched images):", ""]
+            rows = [
+                [f, str(v["recall"]), str(v["n_cases"]), str(v["precision"]), str(v["on_originals"])]
+                for f, v in d["flags"].items()
+            ]
+            out += [to_markdown(["flag", "recall", "cases", "precision", "rate on originals"], rows), ""]
+        for kind in ("roc", "auc", "f1"):
+            if (PLOTS / f"{name}-{kind}.png").is_file():
+                out.append(f"![{name} {kind}](bench/{name}-{kind}.png)")
+        out.append("")
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
