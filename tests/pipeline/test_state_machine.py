@@ -74,7 +74,7 @@ def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderatio
     gray = cv2.imread(str(out / "maps" / "combined.png"), cv2.IMREAD_UNCHANGED)
     assert gray.dtype == np.uint8 and gray.ndim == 2 and gray.shape == (968, 1296)
     heat = cv2.imread(str(out / "heatmaps" / "combined.png"), cv2.IMREAD_UNCHANGED)
-    assert heat.shape == (968, 1296, 3)
+    assert heat.shape == (956, 1280, 3)
     with zipfile.ZipFile(out / "report.zip") as zf:
         assert set(zf.namelist()) == expected - {"report.zip"}
         assert json.loads(zf.read("report.json"))["id"] == report["id"]

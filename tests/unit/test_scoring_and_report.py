@@ -128,9 +128,9 @@ def test_large_maps_are_capped_and_heatmaps_keep_clean_areas_clean():
     arr = cv2.imdecode(np.frombuffer(maps.gray_png(suspicion, 4000, 3000), np.uint8), cv2.IMREAD_UNCHANGED)
     assert arr.shape == (1536, 2048)
     heat = cv2.imdecode(np.frombuffer(maps.heatmap_png(suspicion, rgb), np.uint8), cv2.IMREAD_COLOR)
-    assert heat.shape == (1536, 2048, 3)
-    assert tuple(heat[50, 50]) == (128, 128, 128)  # no suspicion: the photo shows through
-    assert tuple(heat[770, 770]) != (128, 128, 128)
+    assert heat.shape == (960, 1280, 3)  # heatmaps are for people: capped smaller than maps
+    assert tuple(heat[30, 30]) == (128, 128, 128)  # no suspicion: the photo shows through
+    assert tuple(heat[480, 480]) != (128, 128, 128)
 
 
 def test_combined_map_weights_only_localising_analyzers():

@@ -11,7 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-MAX_SIDE = 2048  # longest side of written maps and heatmaps, pixels
+MAX_SIDE = 2048  # longest side of written maps (for tools), pixels
+HEATMAP_MAX_SIDE = 1280  # longest side of colour heatmaps (for people): a 2048 px one is 4-6 MB of PNG
 OVERLAY_ALPHA = 0.65  # weight of the colour map over the photo, at full suspicion
 OVERLAY_FROM, OVERLAY_FULL = 0.15, 0.6  # suspicion where the overlay starts / reaches full weight
 
@@ -40,7 +41,7 @@ def heatmap_png(suspicion: np.ndarray, rgb: np.ndarray) -> bytes:
     to what stands out rather than to a tint over everything.
     """
     h, w = rgb.shape[:2]
-    size = fit_size(w, h)
+    size = fit_size(w, h, HEATMAP_MAX_SIDE)
     photo = cv2.resize(cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR), size, interpolation=cv2.INTER_AREA)
     m = resize_map(suspicion, size)
     colour = cv2.applyColorMap((m * 255).astype(np.uint8), cv2.COLORMAP_JET)

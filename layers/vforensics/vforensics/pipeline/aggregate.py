@@ -99,7 +99,7 @@ def _combined_maps(job: dict[str, Any], results: dict[str, Any], files: dict[str
     if combined is None:
         return {}
     upload = job["upload"]
-    preview = decode_preview(aws.get_object(upload["bucket"], upload["key"], upload.get("etag")), maps.MAX_SIDE)
+    preview = decode_preview(aws.get_object(upload["bucket"], upload["key"], upload.get("etag")), maps.HEATMAP_MAX_SIDE)
     files["maps/combined.png"] = maps.gray_png(combined, source["width"], source["height"])
     files["heatmaps/combined.png"] = maps.heatmap_png(combined, preview)
     return {
