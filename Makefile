@@ -7,7 +7,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 OUT ?= out
 
-.PHONY: setup demo test build lint lock clean
+.PHONY: setup demo test build lint lock clean bench peers
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt layers/vforensics/requirements.txt layers/vforensics/pyproject.toml
@@ -29,6 +29,14 @@ build: setup
 lint: setup
 	$(BIN)/cfn-lint template.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam validate --lint
+
+# Regenerate docs/BENCHMARKS.md from ../shared/bench (heavy: about half an hour on 2 cores).
+bench: setup
+	$(BIN)/python scripts/run_benchmarks.py
+
+# The peer tools (pyIFD in its own numpy<2 venv, ExifTool) that the benchmarks compare against.
+peers:
+	bash scripts/peers/setup.sh
 
 # Re-resolve requirements.in into the fully pinned requirements.txt (needs the network).
 lock:

@@ -1,9 +1,9 @@
-"""Time the full local pipeline on a 12 MP camera JPEG; write docs/BENCHMARKS.md.
+"""Time the full local pipeline on a 12 MP camera JPEG (a section of docs/BENCHMARKS.md).
 
 Measures (medians over --runs executions, after one warm-up): wall time of one analysis
 through the real state machine on the embedded engine, each analyzer's own time (from
 report.json), and the JPEG decode time of the same image (the floor any analyzer pays).
-Usage: .venv/bin/python scripts/bench_local_run.py [IMAGE] [--runs 5]
+Usage: .venv/bin/python scripts/bench_local_run.py [IMAGE] [--runs 5] [--write FILE.md]
 """
 
 import argparse
@@ -28,7 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("image", nargs="?", type=Path, default=DEFAULT_IMAGE)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--write", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--write", type=Path, help="also write the Markdown here (run_benchmarks.py uses this)")
     args = parser.parse_args()
     data = args.image.read_bytes()
     decode_ms = []
@@ -71,11 +71,7 @@ def main() -> None:
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     rows = [f"| {name} | {med(v):.0f} | {med(v) / med(decode_ms):.2f} |" for name, v in sorted(per_analyzer.items())]
-    text = f"""# Benchmarks
-
-Regenerate: `.venv/bin/python scripts/bench_local_run.py` (needs ../shared/bench).
-
-## Local pipeline run, one 12 MP camera JPEG
+    text = f"""## Local pipeline run, one 12 MP camera JPEG
 
 {date.today().isoformat()}, commit {commit}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores,
 Python {platform.python_version()}. Image: `{args.image.name}`, {w}x{h} ({w * h / 1e6:.1f} MP),
@@ -103,8 +99,9 @@ about 1.4 s is moto creating its S3, DynamoDB and Step Functions backends and ou
 resources, and about 0.5 s the first analysis's one-off costs (measured once with
 `LocalEngine` phases on the same machine, 2026-11-23).
 """
-    args.write.parent.mkdir(parents=True, exist_ok=True)
-    args.write.write_text(text)
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(text)
     print(text)
 
 
