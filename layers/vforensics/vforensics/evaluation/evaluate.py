@@ -73,7 +73,12 @@ def run_pipeline(cases: list[Case], outputs: Path, jobs: int = 2, rerun: bool = 
             list(pool.map(one, todo))
 
 
-def collect(cases: list[Case], outputs: Path) -> list[CaseResult]:
+def collect(cases: list[Case], outputs: Path, rescore: bool = False) -> list[CaseResult]:
+    """Results from the pipeline's outputs; with ``rescore``, the overall score is recomputed
+    from the stored analyzer results by the current ``scoring`` code (for tuning it without
+    re-running the analyzers)."""
+    from vforensics.scoring import assess
+
     results = []
     for case in cases:
         folder = outputs / case.case_id
@@ -87,12 +92,16 @@ def collect(cases: list[Case], outputs: Path) -> list[CaseResult]:
         if report.get("combined", {}).get("map"):
             maps[COMBINED] = folder / report["combined"]["map"]
         meta = report["analyzers"].get("metadata", {})
+        overall = report["overall"]
+        if rescore:
+            again = assess(report["analyzers"], report["source"])
+            overall = {"tampering_likelihood": again.tampering_likelihood, "risk": again.risk}
         results.append(
             CaseResult(
                 case,
                 "COMPLETED",
-                overall=report["overall"]["tampering_likelihood"],
-                risk=report["overall"]["risk"],
+                overall=overall["tampering_likelihood"],
+                risk=overall["risk"],
                 scores={n: e.get("score") for n, e in report["analyzers"].items()},
                 maps=maps,
                 flags=tuple(meta.get("details", {}).get("flags", [])),
@@ -279,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rerun", action="store_true", help="analyse again even where outputs exist")
     parser.add_argument("--no-run", action="store_true", help="only read existing outputs")
     parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="recompute the overall score from stored analyzer results with the current scoring",
+    )
+    parser.add_argument(
         "--peer",
         action="append",
         default=[],
@@ -298,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(cases)} cases from {csv_path}")
     if not args.no_run:
         run_pipeline(cases, outputs, jobs=args.jobs, rerun=args.rerun)
-    results_list = collect(cases, outputs)
+    results_list = collect(cases, outputs, rescore=args.rescore)
     peers = []
     for spec in args.peer:
         name, _, folder = spec.partition("=")
