@@ -112,7 +112,8 @@ _DISPLAY_255 = {"ELA", "NOI4"}
 
 
 def case_id(file: str) -> str:
-    return os.path.splitext(file.replace("/", "__"))[0]
+    """Must equal vforensics.evaluation.cases.case_id (tests/infra/test_peers_contract.py)."""
+    return os.path.splitext(file)[0].replace("/", "__")
 
 
 def is_jpeg(path: Path) -> bool:
