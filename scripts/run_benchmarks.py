@@ -2,7 +2,7 @@
 
 Stages (each reuses what an earlier run left in --work unless --fresh):
   1. synth   forgery cases from shared/bench/camera          (vforensics synth)
-  2. eval    the pipeline on those cases and on the published sets (vforensics eval)
+  2. eval    the pipeline on those cases, the published sets, and AI vs real (vforensics eval)
   3. peers   pyIFD and ExifTool on the same cases, if .venv-peers exists (scripts/peers)
   4. perf    per-analyzer speed/memory, cold imports, sizes, cost (vforensics perf)
   5. local   one 12 MP image through the whole local pipeline (scripts/bench_local_run.py)
@@ -64,6 +64,9 @@ def main() -> int:
     eval_synth, eval_pub = work / "eval-synth", work / "eval-published"
     seconds["eval-synth"] = run(vf + ["eval", synth, "--out", eval_synth, "--jobs", args.jobs])
     seconds["eval-published"] = run(vf + ["eval", BENCH / "forgeries", "--out", eval_pub, "--jobs", args.jobs])
+    # AI-generated vs real, format-matched pair of shared/bench (same categories and size)
+    ai_args = ["--ai", BENCH / "ai" / "ml72", "--real", BENCH / "real-web"]
+    seconds["eval-ai"] = run(vf + ["eval", *ai_args, "--out", work / "eval-ai", "--jobs", args.jobs])
 
     peers = False
     if not args.skip_peers and PEERS_PY.is_file():
@@ -108,6 +111,7 @@ def main() -> int:
 
 def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
     from vforensics.evaluation.perf import to_markdown as perf_markdown
+    from vforensics.evaluation.present import summary_lines
 
     if PLOTS.exists():
         shutil.rmtree(PLOTS)
@@ -119,6 +123,7 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     synth = json.loads((work / "eval-synth" / "results.json").read_text())
     pub = json.loads((work / "eval-published" / "results.json").read_text())
+    ai = json.loads((work / "eval-ai" / "results.json").read_text())
     perf = json.loads((work / "perf.json").read_text())
     lines = [
         "# Benchmarks",
@@ -144,6 +149,8 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
             plots=False,
         )
     lines += section_dataset("Published samples (shared/bench/forgeries), with pyIFD where installed", pub)
+    lines += ["## AI-generated vs real (shared/bench/ai/ml72 vs shared/bench/real-web)", ""]
+    lines += [f"- {line}" for line in summary_lines(ai)] + [""]
     lines += ["## Speed, memory, package sizes and cost (`vforensics perf`)", "", perf_markdown(perf), ""]
     lines += [(work / "local-run.md").read_text().strip(), ""]
     (DOCS / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")

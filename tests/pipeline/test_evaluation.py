@@ -106,3 +106,19 @@ def test_eval_runs_the_pipeline_and_scores_it(tiny_cases, tmp_path):
     assert d["classes"]["splice"]["auc"]["toy:M"]["auc"] == 1.0
     perfect = d["classes"]["splice"]["pixel"]["toy:M"]
     assert (perfect["f1_fixed"], perfect["mcc_fixed"], perfect["f1_best"]) == (1.0, 1.0, 1.0)
+
+
+def test_ai_vs_real_is_measured_and_says_when_there_is_no_ai_score(bench, tmp_path):
+    ai, real = tmp_path / "ai", tmp_path / "real"
+    for folder, source in ((ai, bench / "ai" / "ml72"), (real, bench / "real-web")):
+        folder.mkdir()
+        for path in sorted(source.glob("*.jpg"))[:2]:
+            (folder / path.name).write_bytes(path.read_bytes())
+    done = _eval("--ai", ai, "--real", real, "--out", tmp_path / "res", "--jobs", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    d = json.loads((tmp_path / "res" / "results.json").read_text())["datasets"]["ai-vs-real"]
+    assert d["cases"] == {"ai_generated": 2, "real": 2}
+    assert d["classes"] == {}  # real web photos are not tampering negatives, AI images not forgeries
+    assert (d["ai"]["n_pos"], d["ai"]["n_neg"], d["ai"]["auc"]) == (2, 2, None)
+    assert "not part of this version" in d["ai"]["note"]
+    assert _eval("--ai", ai, cwd=tmp_path).returncode == 2

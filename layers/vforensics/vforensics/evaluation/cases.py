@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ORIGINAL = "original"
+AI_GENERATED = "ai_generated"  # positives of the AI-generation metric
+REAL = "real"  # real photos that are not camera originals (web copies): AI negatives only
 FIELDS = ["file", "class", "mask", "source", "quality", "params", "dataset", "expected_flags"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
 
@@ -49,7 +51,7 @@ class Case:
 
     @property
     def manipulated(self) -> bool:
-        return self.label != ORIGINAL
+        return self.label not in (ORIGINAL, REAL)
 
 
 def case_id(file: str) -> str:
@@ -110,6 +112,30 @@ def prepare_published(folder: Path, out_dir: Path) -> Path:
                     "dataset": dataset.name,
                 }
             )
+    return write_cases(rows, out_dir / "cases.csv")
+
+
+def prepare_ai(ai_dirs: list[Path], real_dirs: list[Path], out_dir: Path) -> Path:
+    """Write ``out_dir/cases.csv`` for AI-generated vs real images (dataset ``ai-vs-real``).
+
+    Every image under ``ai_dirs`` is ``ai_generated``, every image under ``real_dirs`` is
+    ``real``; folders are linked under ``out_dir/data`` as in ``prepare_published``.
+    """
+    rows = []
+    for label, dirs in ((AI_GENERATED, ai_dirs), (REAL, real_dirs)):
+        for folder in dirs:
+            folder = Path(folder).resolve()
+            link = out_dir / "data" / f"{label}-{folder.name}"
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if not link.exists():
+                link.symlink_to(folder, target_is_directory=True)
+            for p in sorted(folder.rglob("*")):
+                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
+                    rows.append(
+                        {"file": f"data/{link.name}/{p.relative_to(folder)}", "class": label, "dataset": "ai-vs-real"}
+                    )
+    if not rows:
+        raise ValueError("no images in the AI / real folders")
     return write_cases(rows, out_dir / "cases.csv")
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from vforensics.evaluation.cases import ORIGINAL, Case
+from vforensics.evaluation.cases import AI_GENERATED, ORIGINAL, REAL, Case
 from vforensics.evaluation.metrics import pixel_scores, roc_auc
 
 COMBINED = "combined"
@@ -42,6 +42,7 @@ class CaseResult:
     status: str  # COMPLETED or the failure
     overall: float | None = None
     risk: str | None = None
+    ai: float | None = None  # overall.ai_likelihood
     scores: dict[str, float | None] = field(default_factory=dict)  # analyzer (or peer method) -> score
     maps: dict[str, Path] = field(default_factory=dict)  # name -> 8-bit map file
     flags: tuple[str, ...] = ()
@@ -102,6 +103,7 @@ def collect(cases: list[Case], outputs: Path, rescore: bool = False) -> list[Cas
                 "COMPLETED",
                 overall=overall["tampering_likelihood"],
                 risk=overall["risk"],
+                ai=report["overall"].get("ai_likelihood"),
                 scores={n: e.get("score") for n, e in report["analyzers"].items()},
                 maps=maps,
                 flags=tuple(meta.get("details", {}).get("flags", [])),
@@ -163,7 +165,7 @@ def score(results: list[CaseResult]) -> dict[str, Any]:
 def _score_dataset(rs: list[CaseResult]) -> dict[str, Any]:
     originals = [r for r in rs if r.case.label == ORIGINAL]
     methods = sorted({m for r in rs for m in r.scores})
-    classes = sorted({r.case.label for r in rs} - {ORIGINAL})
+    classes = sorted({r.case.label for r in rs} - {ORIGINAL, REAL, AI_GENERATED})
     d: dict[str, Any] = {
         "cases": {label: sum(1 for r in rs if r.case.label == label) for label in sorted({r.case.label for r in rs})},
         "originals_flagged": _flag_rate(originals),
@@ -182,6 +184,15 @@ def _score_dataset(rs: list[CaseResult]) -> dict[str, Any]:
             entry["pixel"] = {n: _pixel(with_mask, n) for n in names}
             entry["pixel"][ALL_PIXELS] = _all_pixels_baseline(with_mask)
         d["classes"][label] = entry
+    ai_cases = [r for r in rs if r.case.label == AI_GENERATED]
+    if ai_cases:
+        negatives = [r for r in rs if r.case.label in (REAL, ORIGINAL)]
+        d["ai"] = _auc(ai_cases, negatives, lambda r: r.ai) or {
+            "auc": None,
+            "n_pos": len(ai_cases),
+            "n_neg": len(negatives),
+            "note": "no ai_likelihood in the reports: AI-generation detection is not part of this version",
+        }
     flag_cases = [r for r in rs if r.case.expected_flags]
     if flag_cases:
         d["flags"] = _flag_metrics(flag_cases, originals)
@@ -277,16 +288,29 @@ def _read_json(path: Path) -> dict | None:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from vforensics.evaluation.cases import prepare_published, read_cases
+    from vforensics.evaluation.cases import prepare_ai, prepare_published, read_cases
     from vforensics.evaluation.present import plot, render_text
 
     parser = argparse.ArgumentParser(prog="vforensics eval", description=__doc__.split("\n\n")[0])
-    parser.add_argument("cases", type=Path, help="a cases.csv, a folder holding one, or a published dataset folder")
+    parser.add_argument(
+        "cases", type=Path, nargs="?", help="a cases.csv, a folder holding one, or a published dataset folder"
+    )
     parser.add_argument("--out", type=Path, default=Path("eval-out"), help="results folder (default: %(default)s)")
     parser.add_argument("--outputs", type=Path, help="pipeline outputs folder (default: OUT/outputs)")
     parser.add_argument("--jobs", type=int, default=2, help="cases analysed at once (default: %(default)s)")
     parser.add_argument("--rerun", action="store_true", help="analyse again even where outputs exist")
     parser.add_argument("--no-run", action="store_true", help="only read existing outputs")
+    parser.add_argument(
+        "--ai",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="with --real: evaluate AI-generated (DIR) vs real images instead of CASES",
+    )
+    parser.add_argument(
+        "--real", action="append", default=[], type=Path, metavar="DIR", help="real images for --ai (repeatable)"
+    )
     parser.add_argument(
         "--rescore",
         action="store_true",
@@ -303,10 +327,17 @@ def main(argv: list[str] | None = None) -> int:
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    source = args.cases
-    if source.is_dir() and (source / "cases.csv").is_file():
-        source = source / "cases.csv"
-    csv_path = source if source.suffix == ".csv" else prepare_published(source, out)
+    if args.ai or args.real:
+        if not (args.ai and args.real) or args.cases:
+            parser.error("--ai and --real go together, without CASES")
+        csv_path = prepare_ai(args.ai, args.real, out)
+    elif args.cases is None:
+        parser.error("CASES is required (or --ai with --real)")
+    else:
+        source = args.cases
+        if source.is_dir() and (source / "cases.csv").is_file():
+            source = source / "cases.csv"
+        csv_path = source if source.suffix == ".csv" else prepare_published(source, out)
     cases = read_cases(csv_path)
     outputs = args.outputs or out / "outputs"
     print(f"{len(cases)} cases from {csv_path}")

@@ -60,6 +60,13 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"{name}: cases {d['cases']}; untouched rated MEDIUM/HIGH: {flagged['medium_or_high']}/{flagged['n']} "
             f"({share}); median seconds per case {_fmt(d['median_seconds'])}"
         )
+        if d.get("ai"):
+            a = d["ai"]
+            value = "-" if a.get("auc") is None else f"{a['auc']:.2f}"
+            out.append(
+                f"{name}: AI-generated vs real, ROC AUC of ai_likelihood {value} "
+                f"({a['n_pos']} AI / {a['n_neg']} real){'; ' + a['note'] if a.get('note') else ''}"
+            )
     if results.get("failures"):
         out.append(f"cases without a report: {len(results['failures'])}")
     return out
