@@ -117,7 +117,9 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
         written.append(_save(fig, out_dir / f"{name}-roc.png"))
 
         header, rows = auc_table(d)
-        written.append(_bars(plt, header[1:], rows, f"{name}: image-level AUC", out_dir / f"{name}-auc.png"))
+        written.append(
+            _bars(plt, header[1:], rows, f"{name}: image-level AUC", out_dir / f"{name}-auc.png", chance=0.5)
+        )
         if any(c.get("pixel") for c in d["classes"].values()):
             header, rows = pixel_table(d, "f1_best")
             written.append(
@@ -126,10 +128,10 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
     return written
 
 
-def _bars(plt, methods: list[str], rows: list[list[str]], title: str, path: Path) -> Path:
+def _bars(plt, methods: list[str], rows: list[list[str]], title: str, path: Path, chance: float | None = None) -> Path:
     import numpy as np
 
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(methods)), 4))
+    fig, ax = plt.subplots(figsize=(max(7, 1.2 * len(methods) + 2.5), 4))
     width = 0.8 / max(1, len(rows))
     x = np.arange(len(methods))
     for i, row in enumerate(rows):
@@ -137,7 +139,9 @@ def _bars(plt, methods: list[str], rows: list[list[str]], title: str, path: Path
         ax.bar(x + i * width, values, width, label=row[0])
     ax.set_xticks(x + width * (len(rows) - 1) / 2, methods, rotation=30, ha="right", fontsize=8)
     ax.set(ylim=(0, 1), title=title)
-    ax.legend(fontsize=7)
+    if chance is not None:
+        ax.axhline(chance, linestyle=":", color="gray", linewidth=1)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return _save(fig, path)
 
 
