@@ -153,7 +153,7 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
     lines += section_dataset("Published samples (shared/bench/forgeries), with pyIFD where installed", pub)
     lines += ["## AI-generated vs real (shared/bench/ai/ml72 vs shared/bench/real-web)", ""]
     lines += [f"- {line}" for line in summary_lines(ai)] + [""]
-    lines += [perf_markdown(perf), ""]
+    lines += [perf_markdown(perf).replace("](perf_analyzers.png)", "](bench/perf_analyzers.png)"), ""]
     lines += [(work / "local-run.md").read_text().strip(), ""]
     (DOCS / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
     print("wrote", DOCS / "BENCHMARKS.md")

@@ -52,6 +52,14 @@ from typing import Any
 # import it, and their memory baseline should hold what a Lambda holds, not plotting tools.
 
 REPO = Path(__file__).resolve().parents[4]
+
+
+def _heatmap_max_side() -> int:
+    from vforensics.maps import HEATMAP_MAX_SIDE  # lazily: see the note on imports above
+
+    return HEATMAP_MAX_SIDE
+
+
 LAYER_SOURCE = REPO / "layers" / "vforensics"
 TEMPLATE = REPO / "template.yaml"
 ASL = REPO / "statemachine" / "analysis.asl.json"
@@ -1150,8 +1158,7 @@ def findings(results: dict[str, Any]) -> list[str]:
             notes.append(
                 f"At {image['megapixels']:.1f} MP, drawing the map PNGs takes longer than the analysis itself: "
                 + "; ".join(costly)
-                + " (mostly the heatmap: a full-colour PNG of up to "
-                "2048 px a side)."
+                + f" (mostly the heatmap: a full-colour PNG of up to {_heatmap_max_side()} px a side)."
             )
     if images:
         big = images[-1]
