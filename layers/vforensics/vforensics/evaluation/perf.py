@@ -1031,7 +1031,8 @@ def machine_info() -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": git("rev-parse", "--short", "HEAD") or "unknown",
-        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        # regenerated docs (BENCHMARKS.md itself) are not a code change
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs")),
         "cpu_model": model,
         "cores": os.cpu_count(),
         "machine": platform.machine(),
