@@ -1244,14 +1244,20 @@ def to_markdown(results: dict[str, Any]) -> str:
         "",
         "### Images",
         "",
-        "| size | file | pixels | file MB | how it was made |",
-        "|---|---|---|---|---|",
     ]
-    for i in images:
-        lines.append(
-            f"| {i['megapixels']:.1f} MP | `{i['file_name']}` | {i['width']}x{i['height']} | "
-            f"{_mb(i['bytes'])} | {i['note']} |"
-        )
+    lines += _table(
+        ["size", "file", "pixels", "file MB", "how it was made"],
+        [
+            [
+                f"{i['megapixels']:.1f} MP",
+                f"`{i['file_name']}`",
+                f"{i['width']}x{i['height']}",
+                _mb(i["bytes"]),
+                i["note"],
+            ]
+            for i in images
+        ],
+    )
     names = list(images[0]["analyzers"])
     lines += [
         "",
@@ -1265,39 +1271,42 @@ def to_markdown(results: dict[str, Any]) -> str:
         "it includes the decode's transient buffers, also for analyzers whose Lambda never decodes the "
         "image).",
         "",
-        "| image | step | wall ms | CPU ms | x decode | maps ms | RSS decoded MB | + peak MB | process peak MB |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
+    step_rows = []
     for i in images:
-        d = i["decode"]
-        lines.append(
-            f"| {i['megapixels']:.1f} MP | JPEG decode | {d['wall_ms']:.0f} | {d['cpu_ms']:.0f} | 1.00 | - | - | "
-            f"{d['rss_added_mb']:.0f} (the RGB array) | - |"
-        )
+        mp, d = f"{i['megapixels']:.1f} MP", i["decode"]
+        step_rows.append(
+            [mp, "JPEG decode", f"{d['wall_ms']:.0f}", f"{d['cpu_ms']:.0f}", "1.00", "-", "-",
+             f"{d['rss_added_mb']:.0f} (the RGB array)", "-"]
+        )  # fmt: skip
         for n in names:
             a = i["analyzers"][n]
             x = "-" if a["x_decode"] is None else f"{a['x_decode']:.2f}"
-            lines.append(
-                f"| {i['megapixels']:.1f} MP | {n} | {a['wall_ms']:.0f} | {a['cpu_ms']:.0f} | {x} | "
-                f"{a['render_ms']:.0f} | {a['rss_decoded_mb']:.0f} | {a['extra_mb']:.0f} | "
-                f"{a['process_peak_mb']:.0f} |"
-            )
+            step_rows.append(
+                [mp, n, f"{a['wall_ms']:.0f}", f"{a['cpu_ms']:.0f}", x, f"{a['render_ms']:.0f}",
+                 f"{a['rss_decoded_mb']:.0f}", f"{a['extra_mb']:.0f}", f"{a['process_peak_mb']:.0f}"]
+            )  # fmt: skip
+    lines += _table(
+        ["image", "step", "wall ms", "CPU ms", "x decode", "maps ms", "RSS decoded MB", "+ peak MB", "process peak MB"],
+        step_rows,
+    )
     lines += [
         "",
         "Prepare and Aggregate, their compute without S3 I/O (Prepare: header checks, a full validating decode, "
         "MD5 and SHA-256; Aggregate: decode the analyzer maps, combine them, draw the combined map over a "
         "preview, build report.json and report.zip):",
         "",
-        "| image | Prepare ms | Prepare CPU ms | Prepare peak MB | Aggregate ms | Aggregate CPU ms "
-        "| Aggregate peak MB | results stored MB |",
-        "|---|---|---|---|---|---|---|---|",
     ]
-    for i in images:
-        p, g = i["prepare"], i["aggregate"]
-        lines.append(
-            f"| {i['megapixels']:.1f} MP | {p['wall_ms']:.0f} | {p['cpu_ms']:.0f} | {p['process_peak_mb']:.0f} | "
-            f"{g['wall_ms']:.0f} | {g['cpu_ms']:.0f} | {g['process_peak_mb']:.0f} | {_mb(g.get('stored_bytes'))} |"
-        )
+    lines += _table(
+        ["image", "Prepare ms", "Prepare CPU ms", "Prepare peak MB", "Aggregate ms", "Aggregate CPU ms",
+         "Aggregate peak MB", "results stored MB"],
+        [
+            [f"{i['megapixels']:.1f} MP", f"{p['wall_ms']:.0f}", f"{p['cpu_ms']:.0f}", f"{p['process_peak_mb']:.0f}",
+             f"{g['wall_ms']:.0f}", f"{g['cpu_ms']:.0f}", f"{g['process_peak_mb']:.0f}", _mb(g.get("stored_bytes"))]
+            for i in images
+            for p, g in [(i["prepare"], i["aggregate"])]
+        ],
+    )  # fmt: skip
 
     ci = results.get("cold_imports", {})
     lines += ["", "### Cold import of each Lambda's code", ""]
@@ -1310,14 +1319,15 @@ def to_markdown(results: dict[str, Any]) -> str:
             "starts; the OS file cache is warm (on Lambda the first start after a deployment also reads the layer "
             "from disk), and the Lambda runtime's own start-up is not included.",
             "",
-            "| function code | import app, s | interpreter start to done, s | RSS after import, MB | modules |",
-            "|---|---|---|---|---|",
         ]
-        for folder, row in ci["functions"].items():
-            lines.append(
-                f"| functions/{folder} | {row['import_s']:.2f} | {row['process_s']:.2f} | {row['rss_mb']:.0f} | "
-                f"{row['modules']} |"
-            )
+        lines += _table(
+            ["function code", "import app, s", "interpreter start to done, s", "RSS after import, MB", "modules"],
+            [
+                [f"functions/{folder}", f"{row['import_s']:.2f}", f"{row['process_s']:.2f}", f"{row['rss_mb']:.0f}",
+                 str(row["modules"])]
+                for folder, row in ci["functions"].items()
+            ],
+        )  # fmt: skip
 
     sizes = results.get("sizes", {})
     lines += ["", "### Built package sizes", ""]
@@ -1329,22 +1339,24 @@ def to_markdown(results: dict[str, Any]) -> str:
             f"({LAMBDA_UNZIPPED_LIMIT / 1e6:.1f} MB) unzipped**; a zip uploaded directly through the Lambda API "
             f"is limited to 50 MB, but `sam deploy` uploads through S3, where only the unzipped limit applies.",
             "",
-            "| function | code MB | layers MB | total MB unzipped | headroom MB | code zipped MB |",
-            "|---|---|---|---|---|---|",
         ]
-        for name, row in sizes["functions"].items():
-            lines.append(
-                f"| {name} | {row['code_bytes'] / 1e6:.3f} | {_mb(row['layer_bytes'])} | {_mb(row['total_bytes'])} "
-                f"| {_mb(row['headroom_bytes'])} | {row['code_zipped_bytes'] / 1e6:.3f} |"
-            )
-        lines += [
-            "",
-            "| layer | unzipped MB | zipped MB (deflate) | under 50 MB for a direct upload? |",
-            "|---|---|---|---|",
-        ]
-        for name, row in sizes["layers"].items():
-            ok = "yes" if row["zipped_bytes"] < LAMBDA_ZIP_DIRECT_UPLOAD_LIMIT else "no (deploy through S3)"
-            lines.append(f"| {name} | {_mb(row['unzipped_bytes'])} | {_mb(row['zipped_bytes'])} | {ok} |")
+        lines += _table(
+            ["function", "code MB", "layers MB", "total MB unzipped", "headroom MB", "code zipped MB"],
+            [
+                [name, f"{row['code_bytes'] / 1e6:.3f}", _mb(row["layer_bytes"]), _mb(row["total_bytes"]),
+                 _mb(row["headroom_bytes"]), f"{row['code_zipped_bytes'] / 1e6:.3f}"]
+                for name, row in sizes["functions"].items()
+            ],
+        )  # fmt: skip
+        lines.append("")
+        lines += _table(
+            ["layer", "unzipped MB", "zipped MB (deflate)", "under 50 MB for a direct upload?"],
+            [
+                [name, _mb(row["unzipped_bytes"]), _mb(row["zipped_bytes"]),
+                 "yes" if row["zipped_bytes"] < LAMBDA_ZIP_DIRECT_UPLOAD_LIMIT else "no (deploy through S3)"]
+                for name, row in sizes["layers"].items()
+            ],
+        )  # fmt: skip
 
     lines += _cost_markdown(results["costs"])
     if results.get("notes"):
@@ -1352,6 +1364,13 @@ def to_markdown(results: dict[str, Any]) -> str:
     if results.get("plots"):
         lines += ["", *[f"![analyzer time vs megapixels]({Path(p).name})" for p in results["plots"]]]
     return "\n".join(lines) + "\n"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Markdown table lines, rendered like every other benchmark table (present.to_markdown)."""
+    from vforensics.evaluation.present import to_markdown  # lazily: see the note on imports above
+
+    return to_markdown(header, rows).split("\n")
 
 
 def _cost_markdown(costs: dict[str, Any]) -> list[str]:
