@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from vforensics.local.engine import LocalEngine
@@ -32,7 +32,6 @@ class FileOutcome:
     report: dict | None = None
     error_type: str | None = None
     reason: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

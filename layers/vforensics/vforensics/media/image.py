@@ -236,10 +236,6 @@ class Media:
         g.flags.writeable = False
         return g
 
-    @property
-    def is_lossy_jpeg(self) -> bool:
-        return self.info.format == "JPEG"
-
 
 def _short(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
