@@ -212,3 +212,22 @@ def test_metadata_cases_raise_exactly_the_flag_they_expect(runs: dict[str, Path]
         flags = metadata.analyze(Media.from_bytes((out / row["file"]).read_bytes())).details["flags"]
         assert row["expected_flags"] in flags, (row["file"], flags)
     assert all(not r["expected_flags"] for r in _rows(out) if r["class"] not in synth.EXPECTED_FLAGS)
+
+
+def test_table_resaves_use_their_stated_tables_and_keep_exif(runs: dict[str, Path], pool: Path) -> None:
+    rows = {(r["class"], r["source"]): r for r in _rows(runs["a"])}
+    for (cls, source), row in rows.items():
+        if cls not in ("resave_same_tables", "resave_foreign_tables"):
+            continue
+        params = json.loads(row["params"])
+        with Image.open(pool / source) as src, Image.open(runs["a"] / row["file"]) as out:
+            with Image.open(pool / params["tables_from"]) as donor:
+                assert out.quantization == donor.quantization
+            assert out.getexif().get(EXIF_MAKE) == src.getexif().get(EXIF_MAKE)
+            assert out.size == src.size
+            if cls == "resave_same_tables":
+                assert params["tables_from"] == source
+            else:
+                assert out.quantization != src.quantization
+                assert params["tables_make"] != str(src.getexif().get(EXIF_MAKE)).strip("\x00 ").lower()
+            assert not np.array_equal(np.asarray(out), np.asarray(src.convert("RGB")))  # re-encoded

@@ -21,10 +21,17 @@ class (:data:`CLASSES`), all at the source's native size and in its stored pixel
 - ``crop_resave``: the image cropped by a shift of the 8x8 grid and re-saved: non-aligned
   double JPEG (Bianchi & Piva, "Detection of Nonaligned Double JPEG Compression Based on
   Integer Periodicity Maps", IEEE TIFS 7(2), 2012); no mask.
+- ``resave_foreign_tables``: the whole image re-saved with the quantization tables of a photo
+  of *another camera make* from the pool (and the source's chroma subsampling): a re-save
+  that table fingerprinting against the IJG tables cannot see; no mask.
+- ``resave_same_tables``: the whole image re-saved with its *own* quantization tables and
+  subsampling, the hardest double-JPEG case (Huang, Huang & Shi, "Detecting Double JPEG
+  Compression With the Same Quantization Matrix", IEEE TIFS 5(4), 2010); no mask.
 
-Every manipulated case is saved once with Pillow at a JPEG quality drawn from 75-97 (default
-chroma subsampling), keeping the source's EXIF and ICC bytes, so metadata alone does not give
-it away. Masks are 8-bit PNGs, 255 = manipulated, of the output image's size.
+Every manipulated case is saved once with Pillow (libjpeg) at a JPEG quality drawn from 75-97
+(default chroma subsampling; the two ``resave_*_tables`` classes use the stated tables),
+keeping the source's EXIF and ICC bytes, so metadata alone does not give it away.
+Masks are 8-bit PNGs, 255 = manipulated, of the output image's size.
 
 Each case draws from its own generator, seeded by (seed, CRC-32 of the source's file name,
 class index), so runs are byte-for-byte reproducible and a case does not change when other
@@ -50,7 +57,7 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 
 CLASSES: tuple[str, ...] = (
     "original",
@@ -64,6 +71,8 @@ CLASSES: tuple[str, ...] = (
     "exif_stripped",
     "editor_software",
     "date_modified",
+    "resave_foreign_tables",
+    "resave_same_tables",
 )
 LOCALISED: frozenset[str] = frozenset({"copy_move", "copy_move_rotated", "copy_move_scaled", "splice", "inpaint"})
 
@@ -95,7 +104,10 @@ EDITORS = (
     "Pixelmator Pro 3.5.2",
     "Affinity Photo 2.3.0",
 )
-_SOFTWARE, _DATETIME, _EXIF_IFD, _DATETIME_ORIGINAL = 0x0131, 0x0132, 0x8769, 0x9003
+_MAKE, _SOFTWARE, _DATETIME, _EXIF_IFD, _DATETIME_ORIGINAL = 0x010F, 0x0131, 0x0132, 0x8769, 0x9003
+#: Stream index of the splice donor draw (it was ``len(CLASSES)`` when the list had 11 classes;
+#: fixed so that adding classes does not change existing cases).
+_DONOR_STREAM = 11
 
 # JPEG Annex K base tables, natural (row-major) order, as Pillow reports ``Image.quantization``.
 _LUMA_TABLE = np.array(
@@ -123,6 +135,7 @@ class Source:
     width: int
     height: int
     quality: int  # estimated from the quantisation tables
+    make: str = ""  # EXIF Make, normalised (lower case, stripped)
 
 
 @dataclass
@@ -447,13 +460,14 @@ def _inspect(path: Path, max_megapixels: float | None) -> tuple[str, Source | No
                 return f"not an RGB JPEG ({img.format} {img.mode})", None
             width, height = img.size
             quality = estimate_quality(img.quantization)
+            make = str(img.getexif().get(_MAKE, "")).strip("\x00 ").lower()
     except (OSError, SyntaxError, ValueError) as exc:
         return f"unreadable ({exc})", None
     if min(width, height) < MIN_SHORT_SIDE:
         return f"too small ({width}x{height}, short side < {MIN_SHORT_SIDE})", None
     if max_megapixels is not None and width * height > max_megapixels * 1e6:
         return f"larger than {max_megapixels} MP ({width}x{height})", None
-    return "", Source(path, width, height, quality)
+    return "", Source(path, width, height, quality, make)
 
 
 def _load(path: Path) -> tuple[np.ndarray, dict[str, bytes]]:
@@ -464,9 +478,11 @@ def _load(path: Path) -> tuple[np.ndarray, dict[str, bytes]]:
         return np.asarray(img.convert("RGB")), keep
 
 
-def _save_jpeg(rgb: np.ndarray, path: Path, quality: int, keep: dict[str, bytes]) -> None:
+def _save_jpeg(rgb: np.ndarray, path: Path, quality: int | None, keep: dict[str, bytes], **tables) -> None:
+    """Save as JPEG at an IJG ``quality``, or with explicit ``qtables=`` and ``subsampling=``."""
     buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, "JPEG", quality=quality, **keep)
+    options = tables if tables else {"quality": quality}
+    Image.fromarray(rgb).save(buffer, "JPEG", **options, **keep)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue())
 
@@ -482,6 +498,7 @@ class _Context(NamedTuple):
     keep: dict[str, bytes]
     donor: Path
     out_dir: Path
+    pool: Sequence[Source] = ()
 
 
 def _make_case(ctx: _Context, cls: str, seed: int) -> Case | None:
@@ -496,6 +513,8 @@ def _make_case(ctx: _Context, cls: str, seed: int) -> Case | None:
     rng = _rng(seed, ctx.source.path, cls)
     if cls in EXPECTED_FLAGS:
         return _metadata_case(ctx, cls, rng, image_path, rel_image)
+    if cls in _TABLE_RESAVES:
+        return _TABLE_RESAVES[cls](ctx, rng, image_path, rel_image)
     rgb, mask, params = _EDITS[cls](ctx, rng)
     avoid = ctx.source.quality if cls == "resave" else None
     quality = draw_quality(rng, avoid)
@@ -536,6 +555,34 @@ def _metadata_case(ctx: _Context, cls: str, rng: np.random.Generator, image_path
     return Case(rel_image, cls, "", ctx.source.path.name, quality, params, EXPECTED_FLAGS[cls])
 
 
+def _tables(path: Path) -> tuple[dict[int, list[int]], int]:
+    """A JPEG's quantization tables and chroma subsampling (Pillow's 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0)."""
+    with Image.open(path) as img:
+        return {k: list(v) for k, v in img.quantization.items()}, JpegImagePlugin.get_sampling(img)
+
+
+def _resave_same_tables(ctx: _Context, rng: np.random.Generator, image_path: Path, rel_image: str) -> Case:
+    qtables, sampling = _tables(ctx.source.path)
+    _save_jpeg(ctx.rgb, image_path, None, ctx.keep, qtables=qtables, subsampling=max(sampling, 0))
+    params = {"source_quality": ctx.source.quality, "tables_from": ctx.source.path.name}
+    return Case(rel_image, "resave_same_tables", "", ctx.source.path.name, ctx.source.quality, params)
+
+
+def _resave_foreign_tables(ctx: _Context, rng: np.random.Generator, image_path: Path, rel_image: str) -> Case | None:
+    own, sampling = _tables(ctx.source.path)
+    candidates = [s for s in ctx.pool if s.make and s.make != ctx.source.make and _tables(s.path)[0] != own]
+    if not candidates:
+        return None
+    donor = candidates[int(rng.integers(0, len(candidates)))]
+    qtables, _ = _tables(donor.path)
+    _save_jpeg(ctx.rgb, image_path, None, ctx.keep, qtables=qtables, subsampling=max(sampling, 0))
+    params = {"source_quality": ctx.source.quality, "tables_from": donor.path.name, "tables_make": donor.make}
+    return Case(rel_image, "resave_foreign_tables", "", ctx.source.path.name, estimate_quality(qtables), params)
+
+
+_TABLE_RESAVES = {"resave_same_tables": _resave_same_tables, "resave_foreign_tables": _resave_foreign_tables}
+
+
 def _splice(ctx: _Context, rng: np.random.Generator) -> Edit:
     donor, _ = _load(ctx.donor)
     rgb, mask, params = splice(ctx.rgb, donor, rng)
@@ -565,7 +612,7 @@ _EDITS: dict[str, Callable[[_Context, np.random.Generator], tuple[np.ndarray, np
 def _pick_donor(sources: Sequence[Source], index: int, seed: int) -> Path:
     """Another file of the pool, drawn with the splice case's own generator stream."""
     others = [s.path for i, s in enumerate(sources) if i != index]
-    rng = np.random.default_rng([seed, zlib.crc32(sources[index].path.name.encode("utf-8")), len(CLASSES)])
+    rng = np.random.default_rng([seed, zlib.crc32(sources[index].path.name.encode("utf-8")), _DONOR_STREAM])
     return others[int(rng.integers(0, len(others)))]
 
 
@@ -595,7 +642,7 @@ def synthesize(
     for index, source in enumerate(sources):
         rgb, keep = _load(source.path)
         donor = _pick_donor(sources, index, seed) if "splice" in classes else source.path
-        ctx = _Context(source, rgb, keep, donor, out_dir)
+        ctx = _Context(source, rgb, keep, donor, out_dir, sources)
         cases.extend(case for cls in classes if (case := _make_case(ctx, cls, seed)) is not None)
     csv_path = _write_csv(cases, out_dir)
     _write_readme(out_dir, seed, sources, cases, max_megapixels, src_dir)
