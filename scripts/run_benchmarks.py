@@ -3,10 +3,11 @@
 Stages (each reuses what an earlier run left in --work unless --fresh):
   1. synth   forgery cases from shared/bench/camera          (vforensics synth)
   2. eval    the pipeline on those cases, the published sets, and AI vs real (vforensics eval)
-  3. peers   pyIFD and ExifTool on the same cases, if .venv-peers exists (scripts/peers)
+  3. peers   pyIFD and the SIFT reference on the same cases, if .venv-peers exists (scripts/peers)
   4. perf    per-analyzer speed/memory, cold imports, sizes, cost (vforensics perf)
   5. local   one 12 MP image through the whole local pipeline (scripts/bench_local_run.py)
-Usage: .venv/bin/python scripts/run_benchmarks.py [--work bench-out] [--skip-peers] [--peer-limit N]
+Usage: .venv/bin/python scripts/run_benchmarks.py [--work bench-out] [--fresh] [--skip-peers]
+       [--peer-sources N] [--clone-sources N]
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ VENV_BIN = Path(sys.executable).parent
 PEERS_PY = ROOT / ".venv-peers" / "bin" / "python"
 # pyIFD takes 5-20 s per method on a 2-5 MP image (CAGI ~20, CFA1 ~15, BLK ~11, ADQ2 ~5 s):
 # all six on the small published images, the cheaper four on a subset of the synthetic cases.
-PYIFD_PUBLISHED = "ADQ2,NOI1,CAGI,BLK,CFA1,ELA"
+PYIFD_PUBLISHED = "ADQ2,NOI1,CAGI,BLK,CFA1,ELA,NADQ"
 PYIFD_SYNTH = "ADQ2,NOI1,BLK,ELA"
+# the compression-history peers (NADQ ~10 s, CAGI ~20 s per image) only where they apply
+PYIFD_JPEG = "NADQ,CAGI"
+JPEG_CLASSES = ("original", "resave", "crop_resave", "resave_foreign_tables", "resave_same_tables", "splice")
+# the SIFT copy-move reference (scripts/peers/run_sift_reference.py) on the clone classes
+CLONE_CLASSES = ("original", "copy_move", "copy_move_rotated", "copy_move_scaled")
 
 
 def run(cmd: list[str], **kwargs) -> float:
@@ -46,7 +52,8 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "bench-out")
     parser.add_argument("--fresh", action="store_true", help="delete --work first")
     parser.add_argument("--skip-peers", action="store_true")
-    parser.add_argument("--peer-limit", type=int, default=55, help="synthetic cases the peers run on (first N)")
+    parser.add_argument("--peer-sources", type=int, default=5, help="pyIFD runs on the first N synthetic sources")
+    parser.add_argument("--clone-sources", type=int, default=100, help="the SIFT peer runs on the first N sources")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     if not BENCH.is_dir():
@@ -72,29 +79,34 @@ def main() -> int:
     if not args.skip_peers and PEERS_PY.is_file():
         peers = True
         pyifd_pub, pyifd_synth = work / "peers" / "pyifd-published", work / "peers" / "pyifd-synth"
-        # the peer runs on the first N synthetic cases (whole sources, all classes); ours is
-        # scored on exactly those cases too, in eval-synth-peers, so both see the same images
-        rows = (synth / "cases.csv").read_text().splitlines(keepends=True)
-        subset = synth / "cases-peer-subset.csv"
-        subset.write_text("".join(rows[: args.peer_limit + 1]))
+        sift_synth = work / "peers" / "sift-synth"
+        # the peers run on the cases of the first N sources; ours is scored on exactly those
+        # cases too (eval-*-peers, from the same pipeline outputs), so both see the same images
+        subset = write_subset(synth, "cases-peer-subset.csv", args.peer_sources)
+        jpeg_subset = write_subset(synth, "cases-peer-jpeg.csv", args.peer_sources, JPEG_CLASSES)
+        clone_subset = write_subset(synth, "cases-peer-clone.csv", args.clone_sources, CLONE_CLASSES)
         pyifd = [PEERS_PY, "scripts/peers/run_pyifd.py"]
         seconds["pyifd-published"] = run(pyifd + [eval_pub / "cases.csv", pyifd_pub, "--methods", PYIFD_PUBLISHED])
         seconds["pyifd-synth"] = run(pyifd + [subset, pyifd_synth, "--methods", PYIFD_SYNTH])
-        run(vf + ["eval", eval_pub / "cases.csv", "--out", eval_pub, "--no-run", "--peer", f"pyifd={pyifd_pub}"])
+        seconds["pyifd-synth-jpeg"] = run(pyifd + [jpeg_subset, pyifd_synth, "--methods", PYIFD_JPEG])
+        seconds["sift-synth"] = run([PEERS_PY, "scripts/peers/run_sift_reference.py", clone_subset, sift_synth])
+        seconds["sift-published"] = run(
+            [PEERS_PY, "scripts/peers/run_sift_reference.py", eval_pub / "cases.csv", work / "peers" / "sift-published"]
+        )
         run(
             vf
-            + [
-                "eval",
-                subset,
-                "--out",
-                work / "eval-synth-peers",
-                "--outputs",
-                eval_synth / "outputs",
-                "--no-run",
-                "--peer",
-                f"pyifd={pyifd_synth}",
-            ]
+            + ["eval", eval_pub / "cases.csv", "--out", eval_pub, "--no-run"]
+            + ["--peer", f"pyifd={pyifd_pub}", "--peer", f"sift={work / 'peers' / 'sift-published'}"]
         )
+        for cases_csv, out, peer in (
+            (subset, "eval-synth-peers", f"pyifd={pyifd_synth}"),
+            (clone_subset, "eval-clone-peers", f"sift={sift_synth}"),
+        ):
+            run(
+                vf
+                + ["eval", cases_csv, "--out", work / out, "--outputs", eval_synth / "outputs"]
+                + ["--no-run", "--peer", peer]
+            )
     elif not args.skip_peers:
         print("no .venv-peers: run `make peers` to add the pyIFD comparison", file=sys.stderr)
 
@@ -107,6 +119,22 @@ def main() -> int:
 
     write_doc(work, seconds, peers=peers)
     return 0
+
+
+def write_subset(synth: Path, name: str, n_sources: int, classes: tuple[str, ...] | None = None) -> Path:
+    """The cases of the first ``n_sources`` sources of ``synth/cases.csv`` (optionally some classes only)."""
+    import csv
+
+    with (synth / "cases.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    sources = list(dict.fromkeys(r["source"] for r in rows))[:n_sources]
+    keep = [r for r in rows if r["source"] in sources and (classes is None or r["class"] in classes)]
+    path = synth / name
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(keep)
+    return path
 
 
 def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
@@ -148,6 +176,12 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
         lines += section_dataset(
             "Side by side with pyIFD on the first synthetic sources (same cases; pyIFD is too slow for all)",
             subset,
+            plots=False,
+        )
+        clones = json.loads((work / "eval-clone-peers" / "results.json").read_text())
+        lines += section_dataset(
+            "Copy-move side by side with the SIFT reference (Amerini et al. 2011) on the first synthetic sources",
+            clones,
             plots=False,
         )
     lines += section_dataset("Published samples (shared/bench/forgeries), with pyIFD where installed", pub)

@@ -7,14 +7,15 @@ import pytest
 from vforensics.evaluation.cases import case_id
 
 
-@pytest.fixture(scope="module")
-def run_pyifd(root):
-    spec = importlib.util.spec_from_file_location("run_pyifd", root / "scripts" / "peers" / "run_pyifd.py")
+@pytest.fixture(scope="module", params=["run_pyifd", "run_sift_reference"])
+def peer(root, request):
+    path = root / "scripts" / "peers" / f"{request.param}.py"
+    spec = importlib.util.spec_from_file_location(request.param, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # stdlib + numpy at import time; pyIFD is imported only when run
+    spec.loader.exec_module(module)  # stdlib + numpy at import time; pyIFD / scipy only when run
     return module
 
 
 @pytest.mark.parametrize("file", ["images/splice/a.jpg", "data/copymove-noso/01_mod.png", "data/v1.2/x.y.jpg", "a"])
-def test_case_ids_agree(run_pyifd, file):
-    assert run_pyifd.case_id(file) == case_id(file)
+def test_case_ids_agree(peer, file):
+    assert peer.case_id(file) == case_id(file)
