@@ -8,6 +8,7 @@ document in the analyzer and aggregate events is exactly what Prepare emits. Usa
 import json
 from pathlib import Path
 
+from vforensics.analyzers import ANALYZERS
 from vforensics.local.deployment import FUNCTIONS, LocalResources
 from vforensics.local.engine import LocalEngine
 from vforensics.local.events import object_created_event
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "iphone4.jpg"
 SAMPLE_KEY = "samples/iphone4.jpg"
 EVENTS = ROOT / "events"
+TIMED_OUT = "noise"  # the analyzer whose branch the aggregate event shows as failed
 
 
 def write(name: str, payload: dict) -> None:
@@ -35,46 +37,40 @@ def main() -> None:
         )
         event = object_created_event(resources.uploads_bucket, SAMPLE_KEY, etag, len(data))
         event |= {"id": "00000000-0000-0000-0000-000000000001", "time": "2026-11-23T12:00:00Z"}
-        event["detail"] |= {"sequencer": "0067A1B2C3D4E5F600", "request-id": "SAMPLEREQUEST0001"}
+        event["detail"] |= {"request-id": "SAMPLEREQUEST0001"}
+        event["detail"]["object"]["sequencer"] = "04B2E8D842814830B2"  # fixed, so reruns change nothing
         write("object-created.json", event)
         prepare_event = {"analysis_id": analysis_id_for(resources.uploads_bucket, SAMPLE_KEY, etag), "event": event}
         write("prepare.json", prepare_event)
         prepare = load_handler(ROOT, "functions/prepare", "app.handler")
         job = prepare(prepare_event, LocalContext("vf-PrepareFunction", "local"))
         job["source"]["uploaded_at"] = "2026-11-23T12:00:00+00:00"
-        for name in ("metadata", "ela", "noise"):
+        for name in ANALYZERS:
             write(f"analyzer-{name}.json", {"analyzer": name, "job": job})
         aid = job["analysis_id"]
-        write(
-            "aggregate.json",
+        branches = [
             {
-                "job": job,
-                "branches": [
-                    {
-                        "analyzer": "metadata",
-                        "status": "ok",
-                        "score": 0.0,
-                        "elapsed_ms": 5.0,
-                        "result_key": f"work/{aid}/metadata.json",
-                    },
-                    {
-                        "analyzer": "ela",
-                        "status": "ok",
-                        "score": 2.0,
-                        "elapsed_ms": 100.0,
-                        "result_key": f"work/{aid}/ela.json",
-                    },
-                    {
-                        "analyzer": "noise",
-                        "status": "error",
-                        "error": "Sandbox.Timedout",
-                        "cause": json.dumps(
-                            {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 120.00 seconds"}
-                        ),
-                    },
-                ],
-            },
+                "analyzer": name,
+                "status": "ok",
+                "score": 0.0,
+                "elapsed_ms": 100.0,
+                "result_key": f"work/{aid}/{name}.json",
+            }
+            for name in ANALYZERS
+            if name != TIMED_OUT
+        ]
+        # one branch as the Parallel state's Catch passes a timed-out analyzer on
+        branches.append(
+            {
+                "analyzer": TIMED_OUT,
+                "status": "error",
+                "error": "Sandbox.Timedout",
+                "cause": json.dumps(
+                    {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 120.00 seconds"}
+                ),
+            }
         )
+        write("aggregate.json", {"job": job, "branches": branches})
     env = {
         "Parameters": {
             "VF_RESULTS_BUCKET": resources.results_bucket,

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from vforensics import REPORT_SCHEMA
+from vforensics.analyzers import ANALYZERS
 from vforensics.local import lambda_router
 from vforensics.local.deployment import FUNCTIONS
 from vforensics.local.events import object_created_event
@@ -29,6 +30,10 @@ def _entered(history: list[dict], state: str) -> int:
     return sum(1 for e in history if e.get("stateEnteredEventDetails", {}).get("name") == state)
 
 
+#: the maps a camera JPEG gets: one per localising analyzer, the jpeg ghost view, the combination
+MAPPED = ("ela", "noise", "jpeg", "jpeg_ghost", "copy_move", "combined")
+
+
 def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderation_queue, root, tmp_path):
     outcome = analyze_one(engine, root / "samples" / "iphone4.jpg", tmp_path / "out", key="t/happy/iphone4.jpg")
     assert outcome.status == "COMPLETED", outcome.reason
@@ -36,12 +41,7 @@ def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderatio
     expected = {
         "report.json",
         "report.zip",
-        "maps/ela.png",
-        "maps/noise.png",
-        "maps/combined.png",
-        "heatmaps/ela.png",
-        "heatmaps/noise.png",
-        "heatmaps/combined.png",
+        *(f"{kind}/{name}.png" for kind in ("maps", "heatmaps") for name in MAPPED),
     }
     assert {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} == expected
 
@@ -61,7 +61,8 @@ def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderatio
         968,
     )
     assert src["bytes"] == (root / "samples" / "iphone4.jpg").stat().st_size and len(src["sha256"]) == 64
-    for name in ("metadata", "ela", "noise"):
+    assert set(report["analyzers"]) == set(ANALYZERS)
+    for name in ANALYZERS:
         entry = report["analyzers"][name]
         assert entry["status"] == "ok" and 0 <= entry["score"] <= 100 and entry["elapsed_ms"] > 0
     assert report["analyzers"]["ela"]["map"] == "maps/ela.png"
@@ -130,7 +131,7 @@ def test_a_crashing_analyzer_becomes_an_error_entry(engine, moderation_queue, ro
     assert outcome.report["analyzers"]["ela"]["status"] == "ok"
     assert outcome.report["summary"]["status"] == "complete with analyzer errors"
     assert any("noise" in e for e in outcome.report["summary"]["errors"])
-    assert outcome.report["combined"]["weights"] == {"ela": 0.5}
+    assert outcome.report["combined"]["weights"] == {"ela": 0.5, "jpeg": 0.5}  # noise's is gone
     events = received_events(moderation_queue, outcome.analysis_id)
     assert events[0]["detail"]["analyzer_errors"] == ["noise"]
 

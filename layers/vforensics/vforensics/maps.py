@@ -61,15 +61,28 @@ def decode_png_map(data: bytes) -> np.ndarray:
     return arr.astype(np.float32) / 255.0
 
 
-def combine(maps: dict[str, np.ndarray], weights: dict[str, float], size: tuple[int, int]) -> np.ndarray | None:
-    """Weighted mean of the maps resized to ``size``; None when there is no map."""
+def combine(
+    maps: dict[str, np.ndarray],
+    weights: dict[str, float],
+    size: tuple[int, int],
+    overlays: tuple[str, ...] = (),
+) -> np.ndarray | None:
+    """Weighted mean of the maps resized to ``size``, then the ``overlays`` on top (maximum).
+
+    Overlays are masks of verified detections (e.g. a cloned region): averaging them with
+    soft maps would halve a certain finding, so they enter at full strength. None when
+    there is no map to combine.
+    """
     present = [(name, m) for name, m in maps.items() if weights.get(name, 0) > 0]
-    if not present:
+    on_top = [m for name, m in maps.items() if name in overlays]
+    if not present and not on_top:
         return None
-    total = sum(weights[name] for name, _ in present)
     acc = np.zeros((size[1], size[0]), np.float32)
+    total = sum(weights[name] for name, _ in present)
     for name, m in present:
         acc += resize_map(m, size) * (weights[name] / total)
+    for m in on_top:
+        np.maximum(acc, resize_map(m, size), out=acc)
     return acc
 
 

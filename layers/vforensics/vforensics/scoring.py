@@ -20,9 +20,15 @@ from typing import Any
 #: synthetic forgeries of docs/BENCHMARKS.md it ranks forgeries *below* camera originals
 #: (AUC 0.12), because it measures how far the last save was from quality 95, not editing;
 #: its map is still combined (it localises splices). The noise score is near chance there.
-RELIABILITY = {"metadata": 0.8, "ela": 0.0, "noise": 0.4}
+#: A verified clone (copy_move) is direct evidence of an edit. The jpeg score says the file is
+#: not a single camera compression (re-saved, or regions with another compression history):
+#: it is strong evidence of *processing*, weaker evidence of *manipulation* (every re-shared
+#: photo is re-saved), hence the middle weight.
+RELIABILITY = {"metadata": 0.8, "ela": 0.0, "noise": 0.4, "copy_move": 0.95, "jpeg": 0.5}
 #: Weight of each analyzer's map in the combined map (analyzers that localise).
-MAP_WEIGHTS = {"ela": 0.5, "noise": 0.5}
+MAP_WEIGHTS = {"ela": 0.5, "noise": 0.5, "jpeg": 0.5}
+#: Maps of verified detections, drawn on top of the weighted mean at full strength.
+MAP_OVERLAYS = ("copy_move",)
 #: Risk bands over the tampering likelihood: LOW < 35 <= MEDIUM < 65 <= HIGH.
 MEDIUM_AT, HIGH_AT = 35.0, 65.0
 METHOD = "noisy-OR of reliability-weighted analyzer scores (hand-set, uncalibrated: not a probability)"

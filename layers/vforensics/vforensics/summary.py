@@ -16,6 +16,8 @@ RECOMMENDATIONS = {
     "UNKNOWN": "The analysis could not score this image; verify it by other means.",
 }
 _BANDED = ("ela", "noise")
+#: jpeg scores from here up are reported as an issue (re-saved or mixed compression history).
+JPEG_ISSUE_AT = 50.0
 
 
 def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict[str, Any]) -> dict[str, Any]:
@@ -42,6 +44,16 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
                 )
             elif band == "Low":
                 positives.append(f"{label}: low score ({r['score']:.1f}), nothing stands out")
+        elif name == "copy_move":
+            if details.get("detected"):
+                issues.append(f"Copy-move: {_first_sentence(r['interpretation'])}")
+            else:
+                positives.append("Copy-move: no cloned regions found")
+        elif name == "jpeg":
+            if (r.get("score") or 0.0) >= JPEG_ISSUE_AT:
+                issues.append(f"JPEG history: {_first_sentence(r['interpretation'])}")
+            else:
+                positives.append(f"JPEG history: {_first_sentence(r['interpretation'])}")
         elif name == "metadata":
             evidence = details.get("flag_evidence", {})
             for flag in ("editing_software", "xmp_edit_history", "date_inconsistent", "metadata_missing"):

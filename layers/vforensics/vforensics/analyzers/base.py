@@ -3,7 +3,9 @@
 An analyzer is a pure function ``analyze(media: Media) -> AnalyzerResult``: no I/O, no
 globals changed. ``score`` is 0-100, higher = more suspicious, or None when the method does
 not apply. ``map`` is an optional suspicion map, float32 in 0..1, same aspect as the image
-(any resolution: it is resized when rendered).
+(any resolution: it is resized when rendered). An analyzer with more than one view of the
+same evidence puts the others in ``extra_maps`` (name -> map, e.g. ``"jpeg_ghost"``); each is
+written as ``maps/<name>.png`` and ``heatmaps/<name>.png`` beside the main one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class AnalyzerResult:
     interpretation: str
     details: dict[str, Any] = field(default_factory=dict)
     map: np.ndarray | None = None
+    extra_maps: dict[str, np.ndarray] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, without the map (maps travel as PNG files)."""

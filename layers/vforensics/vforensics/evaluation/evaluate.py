@@ -90,6 +90,8 @@ def collect(cases: list[Case], outputs: Path, rescore: bool = False) -> list[Cas
             continue
         report = json.loads(report_file.read_text())
         maps = {name: folder / entry["map"] for name, entry in report["analyzers"].items() if entry.get("map")}
+        for entry in report["analyzers"].values():
+            maps |= {extra: folder / view["map"] for extra, view in entry.get("extra_maps", {}).items()}
         if report.get("combined", {}).get("map"):
             maps[COMBINED] = folder / report["combined"]["map"]
         meta = report["analyzers"].get("metadata", {})

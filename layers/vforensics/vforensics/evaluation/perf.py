@@ -252,10 +252,11 @@ def s3_requests_per_analysis(analyzers: int, analyzers_with_map: int, combined_m
     * prepare.py: HEAD the upload, a ranged GET of its magic bytes, a GET of the whole file
       (3 GET-class: S3 prices HEAD with GET);
     * analyze.py, per analyzer: GET the upload; PUT ``maps/<name>.png`` and
-      ``heatmaps/<name>.png`` when it returns a map; PUT ``work/<id>/<name>.json``;
-    * aggregate.py: GET each ``work/`` result; GET the map and heatmap of each analyzer
-      that has one; when a combined map is drawn, GET the upload (preview) and PUT
-      ``maps/combined.png`` and ``heatmaps/combined.png``; PUT report.json and report.zip.
+      ``heatmaps/<name>.png`` per map it returns (``analyzers_with_map`` counts maps,
+      extra views included); PUT ``work/<id>/<name>.json``;
+    * aggregate.py: GET each ``work/`` result; GET each map and heatmap; when a combined map
+      is drawn, GET the upload (preview) and PUT ``maps/combined.png`` and
+      ``heatmaps/combined.png``; PUT report.json and report.zip.
 
     The client's own upload (one PUT) is returned separately as ``upload_put``.
     """
@@ -548,7 +549,9 @@ def _aggregate_compute(source: dict[str, Any], results: dict[str, Any], files: d
         for name, r in results.items()
         if r.get("status") == "ok" and r.get("map")
     }
-    combined = maps.combine(loaded, scoring.MAP_WEIGHTS, maps.fit_size(source["width"], source["height"]))
+    combined = maps.combine(
+        loaded, scoring.MAP_WEIGHTS, maps.fit_size(source["width"], source["height"]), scoring.MAP_OVERLAYS
+    )
     combined_files: dict[str, Any] = {}
     if combined is not None:
         preview = decode_preview(data, maps.MAX_SIDE)
@@ -558,6 +561,7 @@ def _aggregate_compute(source: dict[str, Any], results: dict[str, Any], files: d
             "map": "maps/combined.png",
             "heatmap": "heatmaps/combined.png",
             "weights": {n: w for n, w in scoring.MAP_WEIGHTS.items() if n in loaded},
+            "overlays": [n for n in scoring.MAP_OVERLAYS if n in loaded],
         }
     doc = report.build_report("perf", source, results, combined_files)
     files["report.json"] = report.to_json(doc)
@@ -622,6 +626,7 @@ def _child_main() -> None:
         out["render_ms"] = (time.perf_counter() - t) * 1000
         out["status"] = result.status
         out["has_map"] = result.map is not None
+        out["map_count"] = int(result.map is not None) + len(result.extra_maps)
         out["output_bytes"] = sum(map(len, files.values())) + len(work_json)
         if spec.get("save_dir"):
             save = Path(spec["save_dir"])
@@ -746,6 +751,7 @@ def measure_images(
             s["x_decode"] = s["wall_ms"] / entry["decode"]["wall_ms"] if entry["decode"]["wall_ms"] else None
             s["status"] = runs[0]["status"]
             s["has_map"] = runs[0]["has_map"]
+            s["map_count"] = runs[0].get("map_count", int(runs[0]["has_map"]))
             s["reads_pixels"] = bool(runs[0]["reads_pixels"] or runs[0]["has_map"])
             s["output_bytes"] = runs[0]["output_bytes"]
             s["samples_ms"] = [round(r["wall_ms"], 2) for r in runs]
@@ -965,7 +971,7 @@ def cost_model(images: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for image in images:
         measured = {n: fn for n, fn in functions["analyzers"].items() if n in image["analyzers"]}
         fns = functions | {"analyzers": measured}
-        with_map = sum(1 for n in measured if image["analyzers"][n]["has_map"])
+        with_map = sum(image["analyzers"][n].get("map_count", int(image["analyzers"][n]["has_map"])) for n in measured)
         s3 = s3_requests_per_analysis(len(measured), with_map)
         stored = image["bytes"] + (image["aggregate"].get("stored_bytes") or 0)
         durations, critical = function_durations(image, fns, memory)

@@ -35,6 +35,8 @@ FUNCTIONS = (
     FunctionSpec("AnalyzerMetadataFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AnalyzerElaFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AnalyzerNoiseFunction", "functions/analyzer", "app.handler"),
+    FunctionSpec("AnalyzerJpegFunction", "functions/analyzer", "app.handler"),
+    FunctionSpec("AnalyzerCopyMoveFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AggregateFunction", "functions/aggregate", "app.handler"),
 )
 

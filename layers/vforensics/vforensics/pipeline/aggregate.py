@@ -25,7 +25,8 @@ def aggregate(job: dict[str, Any], branches: list[dict[str, Any]], settings: Set
 
     files: dict[str, bytes] = {}
     for entry in results.values():
-        for rel in (entry.get("map"), entry.get("heatmap")):
+        views = [entry, *entry.get("extra_maps", {}).values()]
+        for rel in (v.get(k) for v in views for k in ("map", "heatmap")):
             if rel:
                 files[rel] = aws.get_object(bucket, prefix + rel)
     combined_files = _combined_maps(job, results, files)
@@ -95,7 +96,7 @@ def _combined_maps(job: dict[str, Any], results: dict[str, Any], files: dict[str
     }
     source = job["source"]
     size = maps.fit_size(source["width"], source["height"])
-    combined = maps.combine(loaded, scoring.MAP_WEIGHTS, size)
+    combined = maps.combine(loaded, scoring.MAP_WEIGHTS, size, scoring.MAP_OVERLAYS)
     if combined is None:
         return {}
     upload = job["upload"]
@@ -106,6 +107,7 @@ def _combined_maps(job: dict[str, Any], results: dict[str, Any], files: dict[str
         "map": "maps/combined.png",
         "heatmap": "heatmaps/combined.png",
         "weights": {n: w for n, w in scoring.MAP_WEIGHTS.items() if n in loaded},
+        "overlays": [n for n in scoring.MAP_OVERLAYS if n in loaded],
     }
 
 

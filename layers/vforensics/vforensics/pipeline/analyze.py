@@ -28,19 +28,12 @@ def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:
 
     entry = result.to_dict() | {"elapsed_ms": elapsed_ms, "map": None, "heatmap": None}
     if result.map is not None:
-        entry["map"], entry["heatmap"] = layout.map_name(name), layout.heatmap_name(name)
-        aws.put_bytes(
-            results["bucket"],
-            results["prefix"] + entry["map"],
-            maps.gray_png(result.map, media.info.width, media.info.height),
-            "image/png",
-        )
-        aws.put_bytes(
-            results["bucket"],
-            results["prefix"] + entry["heatmap"],
-            maps.heatmap_png(result.map, media.rgb),
-            "image/png",
-        )
+        entry["map"], entry["heatmap"] = _store_map(results, name, result.map, media)
+    if result.extra_maps:
+        entry["extra_maps"] = {
+            extra: dict(zip(("map", "heatmap"), _store_map(results, extra, suspicion, media), strict=True))
+            for extra, suspicion in result.extra_maps.items()
+        }
     key = layout.result_key(job["analysis_id"], name)
     aws.put_json(results["bucket"], key, entry)
     return {
@@ -50,3 +43,16 @@ def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:
         "elapsed_ms": elapsed_ms,
         "result_key": key,
     }
+
+
+def _store_map(results: dict[str, Any], name: str, suspicion: Any, media: Media) -> tuple[str, str]:
+    """Write ``maps/<name>.png`` and ``heatmaps/<name>.png``; return their relative names."""
+    map_name, heatmap_name = layout.map_name(name), layout.heatmap_name(name)
+    info = media.info
+    aws.put_bytes(
+        results["bucket"], results["prefix"] + map_name, maps.gray_png(suspicion, info.width, info.height), "image/png"
+    )
+    aws.put_bytes(
+        results["bucket"], results["prefix"] + heatmap_name, maps.heatmap_png(suspicion, media.rgb), "image/png"
+    )
+    return map_name, heatmap_name
