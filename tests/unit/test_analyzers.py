@@ -29,8 +29,8 @@ def _inside_outside(suspicion: np.ndarray, shape: tuple[int, int]) -> tuple[floa
     return float(full[mask].mean()), float(full[~mask].mean())
 
 
-def test_registry_lists_the_three_analyzers():
-    assert set(ANALYZERS) == {"metadata", "ela", "noise"}
+def test_registry_lists_every_analyzer():
+    assert set(ANALYZERS) == {"metadata", "ela", "noise", "jpeg", "copy_move"}
     with pytest.raises(ValueError, match="unknown analyzer"):
         get_analyzer("nope")
 
