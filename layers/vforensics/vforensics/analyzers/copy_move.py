@@ -278,8 +278,9 @@ def analyze(media: Media) -> AnalyzerResult:
         more = f" ({len(regions) - 3} more in the details)" if len(regions) > 3 else ""
         interpretation = (
             f"Cloned region found ({band}, {clone_score:.1f}% of the image covered by the originals and their "
-            f"copies): {found}{more}. The two areas match pixel for pixel beyond what similar-looking objects do; "
-            "check the heatmap for what the copy covers. Which of the two is the original cannot be told. " + LIMITS
+            f"copies): {found}{more}. The two areas match in fine detail, far more closely than similar-looking "
+            "real objects do; check the heatmap for what the copy covers. Which of the two is the original "
+            "cannot be told. " + LIMITS
         )
     else:
         score = 0.0

@@ -32,6 +32,7 @@ HYPOTHESES = 500  # RANSAC hypotheses per transform
 NEIGHBOURS_SAMPLED = 8  # the second pair of a hypothesis is one of this many nearest to the first
 MAX_SCALE = 2.0  # hypotheses scaling by more than this (or less than its inverse) are discarded
 MAX_PAIRS = 2000  # matched pairs used at most (the best g2NN ratios)
+FLANN_SEED = 0  # seed of the approximate nearest-neighbour search
 
 
 @dataclass
@@ -87,6 +88,9 @@ def g2nn_pairs(pts: np.ndarray, desc: np.ndarray, min_distance: float) -> np.nda
     if n < 2:
         return np.zeros((0, 2), np.int64)
     k = min(NEIGHBOURS, n)
+    # FLANN's randomised k-d trees draw their splits from OpenCV's random generator; seeding it
+    # makes the matches, and so the verdict, the same whatever ran before in the process
+    cv2.setRNGSeed(FLANN_SEED)
     index = cv2.flann_Index(desc, dict(algorithm=1, trees=4))
     idx, dist = index.knnSearch(desc, k, params=dict(checks=32))
     dist = np.sqrt(np.maximum(dist.astype(np.float64), 0.0))  # FLANN returns squared L2

@@ -12,7 +12,8 @@ measurements of each region are returned for the caller to judge:
 - ``zncc``: the mean correlation over the region, computed on a band-pass image
   (difference of Gaussians) so that smooth gradients, which correlate with any shifted
   gradient, carry no weight; a copy keeps its fine detail and scores 0.85-0.98 even after
-  JPEG re-compression, similar objects rarely above 0.85;
+  JPEG re-compression when its content is textured (less when flat), similar objects
+  rarely above 0.85;
 - ``peak``: the correlation minus the best correlation under the same transform displaced
   by ``JITTER_PX`` in four directions. A copy correlates at the exact transform only; an
   edge or a stripe shifted along itself correlates just as well off it;
@@ -36,7 +37,7 @@ ENERGY_MIN = 0.1  # band-pass variance (grey levels squared) below which a windo
 JITTER_PX = 2.0  # displacement of the off-transform comparison, analysis pixels
 CLOSE_PX = 5  # gaps closed inside a region, analysis pixels
 SEED_MARGIN_PX = 48  # first search box: the seeds' bounding box grown by this (or 75% of its size)
-MIN_DEFINED = 0.25  # the periodicity test counts where it is defined on this share of the region
+MIN_DEFINED = 0.25  # a comparison elsewhere counts when it is defined on this share of the region
 
 
 @dataclass
@@ -51,6 +52,10 @@ class Region:
     periodic: float
     energy: float  # median band-pass variance over the source region, grey levels squared
     seeds: int  # matched points inside the source region
+    # zncc: mean local correlation over the source region; peak: zncc minus the best mean
+    # correlation under the transform displaced by JITTER_PX; periodic: the highest mean
+    # correlation under the inverse and the doubled transform (peak and periodic are NaN when
+    # ``verify`` stopped early)
 
 
 class Features:
