@@ -180,7 +180,7 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
         )
         clones = json.loads((work / "eval-clone-peers" / "results.json").read_text())
         lines += section_dataset(
-            "Copy-move side by side with the SIFT reference (Amerini et al. 2011) on the first synthetic sources",
+            "Copy-move side by side with the SIFT reference (Amerini et al. 2011) on all synthetic copy-move cases",
             clones,
             plots=False,
         )
