@@ -11,6 +11,7 @@ import pytest
 from vforensics import REPORT_SCHEMA, maps
 from vforensics.report import build_report, build_zip, to_json
 from vforensics.scoring import RELIABILITY, assess, combine_evidence, risk_band
+from vforensics.summary import summarize
 
 JPEG_SOURCE = {"format": "JPEG", "width": 4000, "height": 3000, "file_name": "a.jpg"}
 
@@ -138,3 +139,38 @@ def test_combined_map_weights_only_localising_analyzers():
     combined = maps.combine({"ela": a, "noise": b, "metadata": a}, {"ela": 0.5, "noise": 0.5}, (20, 20))
     assert combined.shape == (20, 20) and np.allclose(combined, 0.5)
     assert maps.combine({}, {"ela": 1.0}, (5, 5)) is None
+
+
+def test_summary_reports_a_clone_and_the_jpeg_history_conclusion():
+    results = {
+        "copy_move": {
+            "status": "ok",
+            "score": 85.0,
+            "interpretation": "Cloned region found (Medium, 4.4% of the image): an area at (x=1) appears again. More.",
+            "details": {"detected": True},
+        },
+        "jpeg": {
+            "status": "ok",
+            "score": 90.0,
+            "interpretation": "JPEG compression history 90/100 (High). Last saved with IJG tables. "
+            "Re-saved after an earlier compression, probably by IJG/libjpeg-based software at quality 90.",
+            "details": {},
+        },
+    }
+    overall = assess(results, JPEG_SOURCE)
+    summary = summarize(results, overall, JPEG_SOURCE)
+    assert any(i.startswith("Copy-move: Cloned region found") for i in summary["issues_found"])
+    expected = (
+        "JPEG history (90/100): Re-saved after an earlier compression, probably by IJG/libjpeg-based software "
+        "at quality 90."
+    )
+    assert expected in summary["issues_found"]
+    assert overall.risk == "HIGH"
+
+
+def test_a_verified_clone_mask_enters_the_combined_map_at_full_strength():
+    soft = np.full((10, 10), 0.2, np.float32)
+    clone = np.zeros((10, 10), np.float32)
+    clone[2:4, 2:4] = 1.0
+    combined = maps.combine({"ela": soft, "copy_move": clone}, {"ela": 0.5}, (10, 10), ("copy_move",))
+    assert combined[3, 3] == pytest.approx(1.0) and combined[8, 8] == pytest.approx(0.2)

@@ -50,10 +50,11 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
             else:
                 positives.append("Copy-move: no cloned regions found")
         elif name == "jpeg":
+            finding = _jpeg_finding(r["interpretation"])
             if (r.get("score") or 0.0) >= JPEG_ISSUE_AT:
-                issues.append(f"JPEG history: {_first_sentence(r['interpretation'])}")
+                issues.append(f"JPEG history ({r['score']:.0f}/100): {finding}")
             else:
-                positives.append(f"JPEG history: {_first_sentence(r['interpretation'])}")
+                positives.append(f"JPEG history ({r['score']:.0f}/100): {finding}")
         elif name == "metadata":
             evidence = details.get("flag_evidence", {})
             for flag in ("editing_software", "xmp_edit_history", "date_inconsistent", "metadata_missing"):
@@ -84,3 +85,12 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
 def _first_sentence(text: str) -> str:
     head, sep, _ = text.partition(". ")
     return head + "." if sep else text
+
+
+def _jpeg_finding(text: str) -> str:
+    """The jpeg interpretation's conclusion: its re-save or region sentence, else what saved it last."""
+    sentences = [part.strip() + "." for part in text.rstrip(".").split(". ") if part.strip()]
+    for sentence in sentences:
+        if sentence.startswith(("Re-saved", "Regions", "The tables contradict")):
+            return sentence
+    return sentences[1] if len(sentences) > 1 else text
