@@ -50,19 +50,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import io
 import json
-import multiprocessing as mp
 import os
-import signal
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # peer_common, beside this script
 import numpy as np
+from peer_common import case_id, read_cases, run_in_child  # noqa: E402
 
 DEFAULT_METHODS = "ADQ2,NOI1,CAGI,ELA,BLK,CFA1"
 
@@ -109,11 +108,6 @@ METHODS = {
 }
 # Absolute maps that are 0-255 display values rather than probabilities.
 _DISPLAY_255 = {"ELA", "NOI4"}
-
-
-def case_id(file: str) -> str:
-    """Must equal vforensics.evaluation.cases.case_id (tests/infra/test_peers_contract.py)."""
-    return os.path.splitext(file)[0].replace("/", "__")
 
 
 def is_jpeg(path: Path) -> bool:
@@ -189,47 +183,21 @@ def _child(method: str, image: str, png: str, conn) -> None:
 
 def run_method(method: str, image: Path, png: Path, timeout_s: float) -> dict:
     """One method on one image in a child process; returns the scores.json entry."""
-    ctx = mp.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    t0 = time.perf_counter()
-    proc = ctx.Process(target=_child, args=(method, str(image.resolve()), str(png.resolve()), send), daemon=True)
-    proc.start()
-    send.close()
-    got = recv.poll(timeout_s)
-    res = None
-    if got:
-        try:
-            res = recv.recv()
-        except EOFError:  # child died before sending
-            pass
-    if proc.is_alive():
-        proc.kill()
-    proc.join()
-    wall = time.perf_counter() - t0
+    res, failure, wall = run_in_child(_child, (method, str(image.resolve()), str(png.resolve())), timeout_s)
     entry = {
         "score": None,
         "seconds": round(wall, 3),
         "status": "error",
-        "error": None,
+        "error": failure,
         "map_scale": METHODS[method][3],
     }
     if res is None:
-        if not got:
-            entry["error"] = f"timeout after {timeout_s:g} s"
-        else:
-            code = proc.exitcode
-            name = signal.Signals(-code).name if code is not None and code < 0 else f"exit code {code}"
-            entry["error"] = f"crashed ({name})"
-    elif res["status"] == "ok":
+        return entry
+    if res["status"] == "ok":
         entry.update(score=round(res["score"], 6), seconds=round(res["seconds"], 3), status="ok")
     else:
         entry.update(error=res["error"], seconds=round(res.get("seconds", wall), 3))
     return entry
-
-
-def read_cases(csv_path: Path) -> list[dict]:
-    with csv_path.open(newline="", encoding="utf-8") as fh:
-        return [row for row in csv.DictReader(fh) if row.get("file")]
 
 
 def main(argv: list[str] | None = None) -> int:

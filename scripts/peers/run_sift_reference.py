@@ -71,11 +71,8 @@ Deviations from the paper / authors' code:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import multiprocessing as mp
 import os
-import signal
 import sys
 import time
 import warnings
@@ -86,7 +83,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # peer_common, beside this script
 import numpy as np
+from peer_common import case_id, read_cases, run_in_child  # noqa: E402
 
 METHOD = "SIFT"
 G2NN_RATIO = 0.5  # paper and match_features.m (dr2)
@@ -100,16 +100,6 @@ RANSAC_P = 0.99
 RANSAC_MAX_TRIALS = 1000
 RANSAC_MAX_DATA_TRIALS = 100
 MAX_POINTS = 20000  # matched points (2 per match row) the clustering accepts
-
-
-def case_id(file: str) -> str:
-    """Must equal vforensics.evaluation.cases.case_id (same rule as run_pyifd.py)."""
-    return os.path.splitext(file)[0].replace("/", "__")
-
-
-def read_cases(csv_path: Path) -> list[dict]:
-    with csv_path.open(newline="", encoding="utf-8") as fh:
-        return [row for row in csv.DictReader(fh) if row.get("file")]
 
 
 # --- 1-2. SIFT and g2NN ------------------------------------------------------------------------
@@ -350,31 +340,9 @@ def _child(image: str, png: str, conn) -> None:
 
 def run_case(image: Path, png: Path, timeout_s: float) -> tuple[dict, dict | None]:
     """The detector on one image in a child process; returns the scores.json entry and details."""
-    ctx = mp.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    t0 = time.perf_counter()
-    proc = ctx.Process(target=_child, args=(str(image.resolve()), str(png.resolve()), send), daemon=True)
-    proc.start()
-    send.close()
-    got = recv.poll(timeout_s)
-    res = None
-    if got:
-        try:
-            res = recv.recv()
-        except EOFError:  # child died before sending
-            pass
-    if proc.is_alive():
-        proc.kill()
-    proc.join()
-    wall = time.perf_counter() - t0
-    entry = {"score": None, "seconds": round(wall, 3), "status": "error", "error": None, "map_scale": "absolute"}
+    res, failure, wall = run_in_child(_child, (str(image.resolve()), str(png.resolve())), timeout_s)
+    entry = {"score": None, "seconds": round(wall, 3), "status": "error", "error": failure, "map_scale": "absolute"}
     if res is None:
-        if not got:
-            entry["error"] = f"timeout after {timeout_s:g} s"
-        else:
-            code = proc.exitcode
-            name = signal.Signals(-code).name if code is not None and code < 0 else f"exit code {code}"
-            entry["error"] = f"crashed ({name})"
         return entry, None
     if res["status"] == "ok":
         entry.update(score=res["score"], seconds=round(res["seconds"], 3), status="ok")

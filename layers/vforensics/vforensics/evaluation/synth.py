@@ -59,6 +59,8 @@ import cv2
 import numpy as np
 from PIL import Image, JpegImagePlugin
 
+from vforensics.analyzers.jpeg_tables import IJG_CHROMA, IJG_LUMA
+
 CLASSES: tuple[str, ...] = (
     "original",
     "copy_move",
@@ -110,15 +112,8 @@ _MAKE, _SOFTWARE, _DATETIME, _EXIF_IFD, _DATETIME_ORIGINAL = 0x010F, 0x0131, 0x0
 _DONOR_STREAM = 11
 
 # JPEG Annex K base tables, natural (row-major) order, as Pillow reports ``Image.quantization``.
-_LUMA_TABLE = np.array(
-    [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-     14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-     18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-     49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99],
-    dtype=np.float64,
-)  # fmt: skip
-_CHROMA_TABLE = np.full(64, 99.0)
-_CHROMA_TABLE[[0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 24, 25]] = [17, 18, 24, 47, 18, 21, 26, 66, 24, 26, 56, 47, 66]
+_LUMA_TABLE = IJG_LUMA.astype(np.float64)
+_CHROMA_TABLE = IJG_CHROMA.astype(np.float64)
 
 
 class Edit(NamedTuple):
