@@ -231,3 +231,13 @@ def test_table_resaves_use_their_stated_tables_and_keep_exif(runs: dict[str, Pat
                 assert out.quantization != src.quantization
                 assert params["tables_make"] != str(src.getexif().get(EXIF_MAKE)).strip("\x00 ").lower()
             assert not np.array_equal(np.asarray(out), np.asarray(src.convert("RGB")))  # re-encoded
+
+
+def test_edits_that_change_no_pixel_are_left_out(pool: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "pool"
+    shutil.copytree(pool, folder)
+    Image.new("RGB", (640, 512)).save(folder / "zz_black.jpg", "JPEG", quality=90)
+    rows = _rows(synth.synthesize(folder, tmp_path / "out", classes=["original", "copy_move", "splice"]).parent)
+    black = sorted(r["class"] for r in rows if r["source"] == "zz_black.jpg")
+    assert black == ["original", "splice"]  # a copy inside a black frame is no forgery; a splice into it is
+    assert sum(r["class"] == "copy_move" for r in rows) == len(list(pool.glob("*.jpg")))

@@ -31,7 +31,9 @@ class (:data:`CLASSES`), all at the source's native size and in its stored pixel
 Every manipulated case is saved once with Pillow (libjpeg) at a JPEG quality drawn from 75-97
 (default chroma subsampling; the two ``resave_*_tables`` classes use the stated tables),
 keeping the source's EXIF and ICC bytes, so metadata alone does not give it away.
-Masks are 8-bit PNGs, 255 = manipulated, of the output image's size.
+Masks are 8-bit PNGs, 255 = manipulated, of the output image's size. A pixel edit that
+changes no pixel (a region copied or filled inside a blank frame, such as the all-black
+Sony DSC-P12 photo of shared/bench) is left out: it is not a forgery anyone could detect.
 
 Each case draws from its own generator, seeded by (seed, CRC-32 of the source's file name,
 class index), so runs are byte-for-byte reproducible and a case does not change when other
@@ -511,6 +513,8 @@ def _make_case(ctx: _Context, cls: str, seed: int) -> Case | None:
     if cls in _TABLE_RESAVES:
         return _TABLE_RESAVES[cls](ctx, rng, image_path, rel_image)
     rgb, mask, params = _EDITS[cls](ctx, rng)
+    if mask is not None and np.array_equal(rgb[mask], ctx.rgb[mask]):
+        return None  # a copy or fill inside a blank frame changes no pixel: nothing to detect
     avoid = ctx.source.quality if cls == "resave" else None
     quality = draw_quality(rng, avoid)
     _save_jpeg(rgb, image_path, quality, ctx.keep)
