@@ -32,6 +32,9 @@ def _entered(history: list[dict], state: str) -> int:
 
 #: the maps a camera JPEG gets: one per localising analyzer, the jpeg ghost view, the combination
 MAPPED = ("ela", "noise", "jpeg", "jpeg_ghost", "copy_move", "combined")
+#: analyzers that only make views for people (never scored), and the views they add
+VIEW_ONLY = ("enhance",)
+VIEWS = tuple(f"views/enhance_{view}.png" for view in ("dct", "edges", "equalized", "gradient", "pca"))
 
 
 def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderation_queue, root, tmp_path):
@@ -42,6 +45,7 @@ def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderatio
         "report.json",
         "report.zip",
         *(f"{kind}/{name}.png" for kind in ("maps", "heatmaps") for name in MAPPED),
+        *VIEWS,
     }
     assert {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} == expected
 
@@ -64,8 +68,11 @@ def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderatio
     assert set(report["analyzers"]) == set(ANALYZERS)
     for name in ANALYZERS:
         entry = report["analyzers"][name]
-        assert entry["status"] == "ok" and 0 <= entry["score"] <= 100 and entry["elapsed_ms"] > 0
+        scored = name not in VIEW_ONLY
+        assert entry["status"] == "ok" and entry["elapsed_ms"] > 0
+        assert (0 <= entry["score"] <= 100) if scored else entry["score"] is None
     assert report["analyzers"]["ela"]["map"] == "maps/ela.png"
+    assert set(report["analyzers"]["enhance"]["views"].values()) == set(VIEWS)
     overall = report["overall"]
     assert overall["risk"] == "LOW" and 0 <= overall["tampering_likelihood"] < 35
     assert {"verdict", "confidence", "ai_likelihood"} <= set(overall)

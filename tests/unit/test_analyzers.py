@@ -30,7 +30,7 @@ def _inside_outside(suspicion: np.ndarray, shape: tuple[int, int]) -> tuple[floa
 
 
 def test_registry_lists_every_analyzer():
-    assert set(ANALYZERS) == {"metadata", "ela", "noise", "jpeg", "copy_move"}
+    assert set(ANALYZERS) == {"metadata", "ela", "noise", "jpeg", "copy_move", "enhance"}
     with pytest.raises(ValueError, match="unknown analyzer"):
         get_analyzer("nope")
 
@@ -62,6 +62,23 @@ def test_ela_map_localises_a_pasted_region(root, bench, photo):
     result = ela.analyze(Media.from_bytes(encode(edited, "JPEG", quality=95)))
     inside, outside = _inside_outside(result.map, edited.shape[:2])
     assert inside > 5 * outside
+
+
+def test_multi_quality_ela_reports_error_spread_at_three_qualities(bench, photo):
+    """A file last saved at 95 re-saves with less error at 95 than at 75; fresh content pasted
+    into it spreads the error unevenly over the blocks."""
+    arr = photo
+    for _ in range(3):
+        arr = np.asarray(Image.open(io.BytesIO(encode(arr, "JPEG", quality=95))).convert("RGB"))
+    donor = np.asarray(Image.open(bench / "camera" / "mdx__Nikon_D90.jpg").convert("RGB"))
+    y, x, s = SPLICE
+    edited = arr.copy()
+    edited[y : y + s, x : x + s] = cv2.resize(donor[1000:1700, 1500:2200], (s, s), interpolation=cv2.INTER_AREA)
+    plain, pasted = (ela.analyze(Media.from_bytes(encode(a, "JPEG", quality=95))).details for a in (arr, edited))
+    assert set(plain["multi_quality"]) == {"75", "85", "95"}
+    assert plain["multi_quality"]["95"]["mean_error"] < plain["multi_quality"]["75"]["mean_error"]
+    assert pasted["multi_quality"]["95"]["block_range"] > 2 * plain["multi_quality"]["95"]["block_range"]
+    assert ela.block_statistics(np.zeros((4, 4), np.uint8)) == {"mean_error": 0.0, "block_cv": 0.0, "block_range": 0.0}
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "BMP", "TIFF", "WEBP", "GIF"])

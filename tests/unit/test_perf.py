@@ -24,10 +24,11 @@ def test_happy_path_of_the_real_state_machine():
         "AnalyzeNoise",
         "AnalyzeJpeg",
         "AnalyzeCopyMove",
+        "AnalyzeEnhance",
         "Aggregate",
         "Done",
     ]
-    assert perf.count_transitions(definition) == 11
+    assert perf.count_transitions(definition) == 12
 
 
 def test_transition_counter_follows_choice_and_map():
@@ -151,7 +152,7 @@ def test_measurement_on_a_small_image(tmp_path):
     assert (tmp_path / "perf_analyzers.png").stat().st_size > 0
 
     text = perf.to_markdown(results)
-    assert "one core" in text and "| 0.3 MP | ela |" in text and "Step Functions Standard (11 transitions)" in text
+    assert "one core" in text and "| 0.3 MP | ela |" in text and "Step Functions Standard (12 transitions)" in text
 
 
 def test_cold_imports_from_source():

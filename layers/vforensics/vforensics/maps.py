@@ -53,6 +53,12 @@ def heatmap_png(suspicion: np.ndarray, rgb: np.ndarray) -> bytes:
     return _png(cv2.convertScaleAbs(blended), compression=1)
 
 
+def view_png(image: np.ndarray) -> bytes:
+    """PNG bytes of an analyzer's view for people (uint8 grey, or RGB), as it is."""
+    bgr = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
+    return _png(bgr, compression=3)
+
+
 def decode_png_map(data: bytes) -> np.ndarray:
     """Inverse of ``gray_png``: float map in 0..1."""
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)

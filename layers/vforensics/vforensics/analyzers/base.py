@@ -5,7 +5,9 @@ globals changed. ``score`` is 0-100, higher = more suspicious, or None when the 
 not apply. ``map`` is an optional suspicion map, float32 in 0..1, same aspect as the image
 (any resolution: it is resized when rendered). An analyzer with more than one view of the
 same evidence puts the others in ``extra_maps`` (name -> map, e.g. ``"jpeg_ghost"``); each is
-written as ``maps/<name>.png`` and ``heatmaps/<name>.png`` beside the main one.
+written as ``maps/<name>.png`` and ``heatmaps/<name>.png`` beside the main one. ``views``
+are images for people (uint8 grey or RGB, any size), written as ``views/<analyzer>_<view>.png``
+and never scored.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class AnalyzerResult:
     details: dict[str, Any] = field(default_factory=dict)
     map: np.ndarray | None = None
     extra_maps: dict[str, np.ndarray] = field(default_factory=dict)
+    views: dict[str, np.ndarray] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, without the map (maps travel as PNG files)."""

@@ -2,7 +2,7 @@
 
 For each file: upload to the local uploads bucket, start the state machine with the event
 the EventBridge rule would send, wait, then copy ``analyses/<id>/`` from the results
-bucket to ``OUT/<name>/`` (report.json, report.zip, maps/, heatmaps/). A file the
+bucket to ``OUT/<name>/`` (report.json, report.zip, maps/, heatmaps/, views/). A file the
 pipeline refuses gets ``OUT/<name>/error.json`` with the stable code and reason.
 """
 

@@ -29,6 +29,8 @@ def aggregate(job: dict[str, Any], branches: list[dict[str, Any]], settings: Set
         for rel in (v.get(k) for v in views for k in ("map", "heatmap")):
             if rel:
                 files[rel] = aws.get_object(bucket, prefix + rel)
+        for rel in entry.get("views", {}).values():
+            files[rel] = aws.get_object(bucket, prefix + rel)
     combined_files = _combined_maps(job, results, files)
 
     doc = report.build_report(analysis_id, job["source"], results, combined_files)

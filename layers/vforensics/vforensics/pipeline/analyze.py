@@ -15,7 +15,7 @@ def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:
     """Run analyzer ``name`` and return the small summary the state machine carries.
 
     The full result goes to ``work/<id>/<name>.json``; maps go to ``maps/<name>.png`` and
-    ``heatmaps/<name>.png`` under the analysis prefix.
+    ``heatmaps/<name>.png``, views to ``views/<name>_<view>.png`` under the analysis prefix.
     """
     analyze = get_analyzer(name)
     upload, results = job["upload"], job["results"]
@@ -34,6 +34,8 @@ def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:
             extra: dict(zip(("map", "heatmap"), _store_map(results, extra, suspicion, media), strict=True))
             for extra, suspicion in result.extra_maps.items()
         }
+    if result.views:
+        entry["views"] = {view: _store_view(results, name, view, image) for view, image in result.views.items()}
     key = layout.result_key(job["analysis_id"], name)
     aws.put_json(results["bucket"], key, entry)
     return {
@@ -56,3 +58,10 @@ def _store_map(results: dict[str, Any], name: str, suspicion: Any, media: Media)
         results["bucket"], results["prefix"] + heatmap_name, maps.heatmap_png(suspicion, media.rgb), "image/png"
     )
     return map_name, heatmap_name
+
+
+def _store_view(results: dict[str, Any], name: str, view: str, image: Any) -> str:
+    """Write ``views/<name>_<view>.png``; return its relative name."""
+    rel = layout.view_name(name, view)
+    aws.put_bytes(results["bucket"], results["prefix"] + rel, maps.view_png(image), "image/png")
+    return rel

@@ -1,6 +1,6 @@
 """Where an analysis's files live in the results bucket (and in a local output folder).
 
-``analyses/<id>/`` holds what users get (report.json, report.zip, maps/, heatmaps/);
+``analyses/<id>/`` holds what users get (report.json, report.zip, maps/, heatmaps/, views/);
 ``work/<id>/`` holds per-analyzer intermediate results and expires after a week.
 """
 
@@ -22,6 +22,10 @@ def map_name(analyzer: str) -> str:
 
 def heatmap_name(analyzer: str) -> str:
     return f"heatmaps/{analyzer}.png"
+
+
+def view_name(analyzer: str, view: str) -> str:
+    return f"views/{analyzer}_{view}.png"
 
 
 def result_key(analysis_id: str, analyzer: str) -> str:
