@@ -30,7 +30,7 @@ def _inside_outside(suspicion: np.ndarray, shape: tuple[int, int]) -> tuple[floa
 
 
 def test_registry_lists_every_analyzer():
-    assert set(ANALYZERS) == {"metadata", "ela", "noise", "jpeg", "copy_move", "enhance"}
+    assert set(ANALYZERS) == {"metadata", "ela", "noise", "jpeg", "copy_move", "cfa", "enhance"}
     with pytest.raises(ValueError, match="unknown analyzer"):
         get_analyzer("nope")
 

@@ -25,10 +25,11 @@ def test_happy_path_of_the_real_state_machine():
         "AnalyzeJpeg",
         "AnalyzeCopyMove",
         "AnalyzeEnhance",
+        "AnalyzeCfa",
         "Aggregate",
         "Done",
     ]
-    assert perf.count_transitions(definition) == 12
+    assert perf.count_transitions(definition) == 13
 
 
 def test_transition_counter_follows_choice_and_map():
@@ -152,7 +153,7 @@ def test_measurement_on_a_small_image(tmp_path):
     assert (tmp_path / "perf_analyzers.png").stat().st_size > 0
 
     text = perf.to_markdown(results)
-    assert "one core" in text and "| 0.3 MP | ela |" in text and "Step Functions Standard (12 transitions)" in text
+    assert "one core" in text and "| 0.3 MP | ela |" in text and "Step Functions Standard (13 transitions)" in text
 
 
 def test_cold_imports_from_source():

@@ -23,10 +23,11 @@ from typing import Any
 #: A verified clone (copy_move) is direct evidence of an edit. The jpeg score says the file is
 #: not a single camera compression (re-saved, or regions with another compression history):
 #: it is strong evidence of *processing*, weaker evidence of *manipulation* (every re-shared
-#: photo is re-saved), hence the middle weight.
-RELIABILITY = {"metadata": 0.8, "ela": 0.0, "noise": 0.4, "copy_move": 0.95, "jpeg": 0.5}
+#: photo is re-saved), hence the middle weight. The cfa score only exists where demosaicing
+#: traces survive (few JPEGs below quality 95); no untouched camera photo scored over 14 there.
+RELIABILITY = {"metadata": 0.8, "ela": 0.0, "noise": 0.4, "copy_move": 0.95, "jpeg": 0.5, "cfa": 0.4}
 #: Weight of each analyzer's map in the combined map (analyzers that localise).
-MAP_WEIGHTS = {"ela": 0.5, "noise": 0.5, "jpeg": 0.5}
+MAP_WEIGHTS = {"ela": 0.5, "noise": 0.5, "jpeg": 0.5, "cfa": 0.5}
 #: Maps of verified detections, drawn on top of the weighted mean at full strength.
 MAP_OVERLAYS = ("copy_move",)
 #: Risk bands over the tampering likelihood: LOW < 35 <= MEDIUM < 65 <= HIGH.

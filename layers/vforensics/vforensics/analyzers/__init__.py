@@ -6,7 +6,7 @@ state machine's branches) to its ``analyze(media) -> AnalyzerResult`` function.
 
 from collections.abc import Callable
 
-from vforensics.analyzers import copy_move, ela, enhance, jpeg, metadata, noise
+from vforensics.analyzers import cfa, copy_move, ela, enhance, jpeg, metadata, noise
 from vforensics.analyzers.base import AnalyzerResult
 from vforensics.media.image import Media
 
@@ -16,6 +16,7 @@ ANALYZERS: dict[str, Callable[[Media], AnalyzerResult]] = {
     noise.NAME: noise.analyze,
     jpeg.NAME: jpeg.analyze,
     copy_move.NAME: copy_move.analyze,
+    cfa.NAME: cfa.analyze,
     enhance.NAME: enhance.analyze,
 }
 

@@ -37,6 +37,7 @@ FUNCTIONS = (
     FunctionSpec("AnalyzerNoiseFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AnalyzerJpegFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AnalyzerCopyMoveFunction", "functions/analyzer", "app.handler"),
+    FunctionSpec("AnalyzerCfaFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AnalyzerEnhanceFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AggregateFunction", "functions/aggregate", "app.handler"),
 )
