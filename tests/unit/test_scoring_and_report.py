@@ -168,6 +168,28 @@ def test_summary_reports_a_clone_and_the_jpeg_history_conclusion():
     assert overall.risk == "HIGH"
 
 
+def test_summary_reads_the_cfa_band_and_an_unusual_histogram():
+    comb = "212 empty levels inside the tonal range (a comb: tones were stretched)"
+    results = {
+        "cfa": ok(55.0, "Medium"),
+        "enhance": {
+            "status": "ok",
+            "score": None,
+            "interpretation": "Views.",
+            "details": {"histogram": {"outside_normal": [comb]}},
+        },
+    }
+    summary = summarize(results, assess(results, JPEG_SOURCE), JPEG_SOURCE)
+    assert "Demosaicing (CFA) analysis: medium score (55.0). x." in summary["issues_found"]
+    assert any(comb in i and i.startswith("Histogram") for i in summary["issues_found"])
+    calm = {"cfa": ok(2.0, "Low"), "enhance": {"status": "ok", "score": None, "interpretation": "", "details": {}}}
+    summary = summarize(calm, assess(calm, JPEG_SOURCE), JPEG_SOURCE)
+    assert (
+        summary["issues_found"] == []
+        and "Demosaicing (CFA) analysis: low score (2.0), nothing stands out" in (summary["positive_findings"])
+    )
+
+
 def test_a_verified_clone_mask_enters_the_combined_map_at_full_strength():
     soft = np.full((10, 10), 0.2, np.float32)
     clone = np.zeros((10, 10), np.float32)

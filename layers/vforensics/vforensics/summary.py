@@ -15,7 +15,8 @@ RECOMMENDATIONS = {
     "and have the flagged regions reviewed by a person.",
     "UNKNOWN": "The analysis could not score this image; verify it by other means.",
 }
-_BANDED = ("ela", "noise")
+#: analyzers whose details carry a Low/Medium/High ``level``, with the name people read
+_BANDED = {"ela": "Error level analysis", "noise": "Noise analysis", "cfa": "Demosaicing (CFA) analysis"}
 #: jpeg scores from here up are reported as an issue (re-saved or mixed compression history).
 JPEG_ISSUE_AT = 50.0
 
@@ -37,7 +38,7 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
         details = r.get("details", {})
         if name in _BANDED:
             band = details.get("level")
-            label = {"ela": "Error level analysis", "noise": "Noise analysis"}[name]
+            label = _BANDED[name]
             if band in ("Medium", "High"):
                 issues.append(
                     f"{label}: {band.lower()} score ({r['score']:.1f}). {_first_sentence(r['interpretation'])}"
@@ -66,6 +67,12 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
                 positives.append(f"Camera metadata present ({camera}) with no editing software named")
             if "gps_present" in evidence:
                 issues.append(f"Privacy: {evidence['gps_present']} is embedded in the file")
+        elif name == "enhance":
+            unusual = details.get("histogram", {}).get("outside_normal", [])
+            if unusual:
+                issues.append(
+                    f"Histogram (a reason to look, not evidence): {'; '.join(unusual)}; see views/enhance_*.png"
+                )
     ai_tag = results.get("metadata", {}).get("details", {}).get("flag_evidence", {}).get("ai_generator_tag")
     ai_text = "AI-generation detection is not part of this version."
     if ai_tag:
