@@ -69,8 +69,11 @@ def main() -> int:
     if not (synth / "cases.csv").is_file():
         seconds["synth"] = run(vf + ["synth", BENCH / "camera", synth, "--seed", "0"])
     eval_synth, eval_pub = work / "eval-synth", work / "eval-published"
-    seconds["eval-synth"] = run(vf + ["eval", synth, "--out", eval_synth, "--jobs", args.jobs])
-    seconds["eval-published"] = run(vf + ["eval", BENCH / "forgeries", "--out", eval_pub, "--jobs", args.jobs])
+    # --rescore: the overall score of stored outputs is recomputed by the current scoring code
+    seconds["eval-synth"] = run(vf + ["eval", synth, "--out", eval_synth, "--jobs", args.jobs, "--rescore"])
+    seconds["eval-published"] = run(
+        vf + ["eval", BENCH / "forgeries", "--out", eval_pub, "--jobs", args.jobs, "--rescore"]
+    )
     # AI-generated vs real, format-matched pair of shared/bench (same categories and size)
     ai_args = ["--ai", BENCH / "ai" / "ml72", "--real", BENCH / "real-web"]
     seconds["eval-ai"] = run(vf + ["eval", *ai_args, "--out", work / "eval-ai", "--jobs", args.jobs])
@@ -95,7 +98,7 @@ def main() -> int:
         )
         run(
             vf
-            + ["eval", eval_pub / "cases.csv", "--out", eval_pub, "--no-run"]
+            + ["eval", eval_pub / "cases.csv", "--out", eval_pub, "--no-run", "--rescore"]
             + ["--peer", f"pyifd={pyifd_pub}", "--peer", f"sift={work / 'peers' / 'sift-published'}"]
         )
         for cases_csv, out, peer in (
@@ -105,7 +108,7 @@ def main() -> int:
             run(
                 vf
                 + ["eval", cases_csv, "--out", work / out, "--outputs", eval_synth / "outputs"]
-                + ["--no-run", "--peer", peer]
+                + ["--no-run", "--rescore", "--peer", peer]
             )
     elif not args.skip_peers:
         print("no .venv-peers: run `make peers` to add the pyIFD comparison", file=sys.stderr)

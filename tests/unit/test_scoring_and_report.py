@@ -3,12 +3,13 @@
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from vforensics import REPORT_SCHEMA, maps
+from vforensics import REPORT_SCHEMA, maps, scoring
 from vforensics.report import build_report, build_zip, to_json
 from vforensics.scoring import RELIABILITY, assess, combine_evidence, risk_band
 from vforensics.summary import summarize
@@ -35,26 +36,42 @@ def test_likelihood_is_a_noisy_or_of_reliability_weighted_scores():
 
 
 def test_one_strong_signal_is_not_averaged_away():
-    strong = combine_evidence({"metadata": 60.0, "ela": 2.0, "noise": 5.0})
+    strong = combine_evidence({"metadata": 60.0, "jpeg": 20.0, "copy_move": 0.0})
     assert strong > combine_evidence({"metadata": 60.0})
     assert risk_band(strong) == "MEDIUM"
-    assert combine_evidence({"metadata": 0.0, "ela": 3.0, "noise": 10.0}) < 10  # a typical camera original
+    assert combine_evidence({"metadata": 0.0, "jpeg": 20.0, "copy_move": 0.0}) < 10  # a typical camera original
+
+
+def test_reliabilities_come_from_the_fitted_calibration():
+    fitted = json.loads((Path(scoring.__file__).parent / "data" / "scoring_calibration.json").read_text())
+    assert RELIABILITY == fitted["reliability"] and set(RELIABILITY) >= {"metadata", "jpeg", "copy_move", "noise"}
+    assert all(0.0 <= r <= 1.0 for r in RELIABILITY.values())
+    assert fitted["cross_validation"]["originals_medium_or_high"] <= fitted["max_originals_flagged"]
+    assert "fitted on" in scoring.METHOD
+    unweighted = [n for n, r in RELIABILITY.items() if r == 0.0]
+    if unweighted:  # an analyzer the fit gave no weight cannot move the likelihood
+        base = {"metadata": 30.0}
+        assert combine_evidence(base | {unweighted[0]: 100.0}) == combine_evidence(base)
 
 
 def test_skipped_and_failed_analyzers_are_left_out_and_lower_confidence():
-    full = assess({"ela": ok(20), "noise": ok(20), "metadata": ok(20)}, JPEG_SOURCE)
+    full = assess({"jpeg": ok(20), "copy_move": ok(20), "metadata": ok(20)}, JPEG_SOURCE)
     partial = assess(
-        {"ela": {"status": "skipped", "score": None}, "noise": ok(20), "metadata": {"status": "error", "score": None}},
+        {
+            "jpeg": {"status": "skipped", "score": None},
+            "copy_move": ok(20),
+            "metadata": {"status": "error", "score": None},
+        },
         JPEG_SOURCE,
     )
-    assert partial.tampering_likelihood == pytest.approx(combine_evidence({"noise": 20}))
+    assert partial.tampering_likelihood == pytest.approx(combine_evidence({"copy_move": 20}))
     assert partial.confidence_score < full.confidence_score
     assert any("errors" in c for c in partial.confidence_factors["caps"])
 
 
 def test_disagreeing_analyzers_lower_confidence():
-    agree = assess({"ela": ok(50), "noise": ok(50), "metadata": ok(50)}, JPEG_SOURCE)
-    disagree = assess({"ela": ok(0), "noise": ok(100), "metadata": ok(50)}, JPEG_SOURCE)
+    agree = assess({"jpeg": ok(50), "copy_move": ok(50), "metadata": ok(50)}, JPEG_SOURCE)
+    disagree = assess({"jpeg": ok(0), "copy_move": ok(100), "metadata": ok(50)}, JPEG_SOURCE)
     assert disagree.confidence_score < agree.confidence_score
 
 

@@ -1,38 +1,41 @@
 """From analyzer results to one overall assessment: likelihood, verdict, risk, confidence.
 
-This first version combines the analyzer scores as independent pieces of evidence
-(a noisy-OR): each score, read as a 0-1 value, is first discounted by the analyzer's
-reliability, and the likelihood is ``1 - prod(1 - reliability * score)``. One strong signal
-is therefore not averaged away by quiet ones, and weak signals add up only slowly. The
-reliabilities are hand-set, not fitted: a likelihood of 40 is not a 40% probability. A
-calibration fitted on labelled data replaces them in a later version; until then the
-report says so in ``overall.method``.
+The analyzer scores are combined as independent pieces of evidence (a noisy-OR): each
+score, read as a 0-1 value, is discounted by the analyzer's reliability, and the
+likelihood is ``1 - prod(1 - reliability * score)``. One strong signal is therefore not
+averaged away by quiet ones, and weak signals add up only slowly. The reliabilities are
+fitted by ``scripts/calibrate_scoring.py`` on the synthetic benchmark (maximum likelihood,
+false alarms on untouched originals weighted so that at most 5% of them are rated MEDIUM
+or HIGH in cross-validation); an analyzer that adds nothing there gets 0 and only its map
+counts. The likelihood is a probability *for edits like the benchmark's*; on other kinds
+of edit it is a ranking, and the report's ``overall.method`` says how it was obtained.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import pstdev
 from typing import Any
 
-#: How far each analyzer's score is trusted as evidence of tampering (0-1). Metadata flags
-#: are direct statements about the file's history. ELA's global score is left out: on the
-#: synthetic forgeries of docs/BENCHMARKS.md it ranks forgeries *below* camera originals
-#: (AUC 0.12), because it measures how far the last save was from quality 95, not editing;
-#: its map is still combined (it localises splices). The noise score is near chance there.
-#: A verified clone (copy_move) is direct evidence of an edit. The jpeg score says the file is
-#: not a single camera compression (re-saved, or regions with another compression history):
-#: it is strong evidence of *processing*, weaker evidence of *manipulation* (every re-shared
-#: photo is re-saved), hence the middle weight. The cfa score only exists where demosaicing
-#: traces survive (few JPEGs below quality 95); no untouched camera photo scored over 14 there.
-RELIABILITY = {"metadata": 0.8, "ela": 0.0, "noise": 0.4, "copy_move": 0.95, "jpeg": 0.5, "cfa": 0.4}
+#: How far each analyzer's score is trusted as evidence of tampering (0-1): fitted by
+#: scripts/calibrate_scoring.py (class-balanced maximum likelihood of the noisy-OR on the
+#: synthetic benchmark, vforensics.evaluation.calibration) and read from
+#: data/scoring_calibration.json, which also records the cross-validated figures.
+CALIBRATION = json.loads((Path(__file__).parent / "data" / "scoring_calibration.json").read_text())
+RELIABILITY: dict[str, float] = CALIBRATION["reliability"]
 #: Weight of each analyzer's map in the combined map (analyzers that localise).
 MAP_WEIGHTS = {"ela": 0.5, "noise": 0.5, "jpeg": 0.5, "cfa": 0.5}
 #: Maps of verified detections, drawn on top of the weighted mean at full strength.
 MAP_OVERLAYS = ("copy_move",)
 #: Risk bands over the tampering likelihood: LOW < 35 <= MEDIUM < 65 <= HIGH.
 MEDIUM_AT, HIGH_AT = 35.0, 65.0
-METHOD = "noisy-OR of reliability-weighted analyzer scores (hand-set, uncalibrated: not a probability)"
+METHOD = (
+    f"noisy-OR of analyzer scores with reliabilities fitted on {CALIBRATION['cases']} synthetic benchmark cases "
+    f"({CALIBRATION['fitted']}): the probability of an edit at even prior odds, for edits like those of the "
+    "benchmark"
+)
 
 VERDICTS = {
     "LOW": "No clear signs of manipulation",
