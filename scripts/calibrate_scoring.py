@@ -7,6 +7,10 @@ NEGATIVE_WEIGHTS whose 5-fold cross-validation (grouped by source photo) rates a
 MAX_FLAGGED of the originals MEDIUM or HIGH: a false alarm on an untouched photo is the
 costlier error for the people who act on the verdict. It prints how that score separates
 each class from the originals, beside the hand-set reliabilities it replaces.
+
+The combined map's weights come from the same benchmark: each localising analyzer's mean
+pixel MCC (at each image's best threshold, negative counted as 0, times the share of cases
+that got a map) over the spliced and inpainted cases, read from eval-synth/results.json.
 With --write, the fit on all cases goes to vforensics/data/scoring_calibration.json, which
 vforensics.scoring loads.
 
@@ -23,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from vforensics import scoring
 from vforensics.evaluation.calibration import fit_reliabilities, noisy_or, out_of_fold
 from vforensics.evaluation.cases import read_cases
 from vforensics.evaluation.evaluate import collect
@@ -32,7 +35,10 @@ from vforensics.evaluation.metrics import roc_auc
 ROOT = Path(__file__).resolve().parents[1]
 FEATURES = ("metadata", "ela", "noise", "jpeg", "copy_move", "cfa")
 HAND_SET = {"metadata": 0.8, "ela": 0.0, "noise": 0.4, "copy_move": 0.95, "jpeg": 0.5, "cfa": 0.4}
+MAP_CANDIDATES = ("ela", "noise", "jpeg", "cfa")
+MAP_CLASSES = ("splice", "inpaint")  # edits that only the maps can localise
 NEGATIVE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+MEDIUM_AT = 35.0  # = vforensics.scoring.MEDIUM_AT, not imported: scoring loads the file written here
 MAX_FLAGGED = 0.05  # target share of untouched originals rated MEDIUM or HIGH
 OUT = ROOT / "layers" / "vforensics" / "vforensics" / "data" / "scoring_calibration.json"
 
@@ -46,11 +52,24 @@ def load(cases_csv: Path, outputs: Path) -> tuple[np.ndarray, np.ndarray, list[s
     return scores, labels, groups, [r.case.label for r in results]
 
 
+def map_weights(results_json: Path) -> dict[str, float]:
+    """Each candidate map's localisation skill: mean over MAP_CLASSES of max(0, MCC) x coverage."""
+    classes = json.loads(results_json.read_text())["datasets"]["synth"]["classes"]
+    weights = {}
+    for name in MAP_CANDIDATES:
+        skill = []
+        for cls in MAP_CLASSES:
+            pixel = classes[cls]["pixel"].get(name, {})
+            skill.append(max(0.0, pixel.get("mcc_best", 0.0)) * pixel.get("coverage", 0.0))
+        weights[name] = round(float(np.mean(skill)), 3)
+    return weights
+
+
 def summarise(p: np.ndarray, labels: np.ndarray, classes: list[str]) -> dict:
     originals = p[labels == 0]
     out = {
         "originals": int(len(originals)),
-        "originals_medium_or_high": round(float((originals * 100 >= scoring.MEDIUM_AT).mean()), 4),
+        "originals_medium_or_high": round(float((originals * 100 >= MEDIUM_AT).mean()), 4),
         "auc_all_edits": round(roc_auc(list(p[labels == 1]), list(originals)), 4),
         "auc_by_class": {},
     }
@@ -84,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     fit = fit_reliabilities(scores, labels, FEATURES, negative_weight)
     hand = noisy_or(scores, np.array([HAND_SET[f] for f in FEATURES]))
     fitted_cv, hand_set = summarise(oof, labels, classes), summarise(hand, labels, classes)
+    maps = map_weights(args.outputs.parent / "results.json")
     print(f"chosen: originals' weight {negative_weight}")
+    print("map weights  " + "  ".join(f"{k}={v:.3f}" for k, v in maps.items()))
     print("reliability  " + "  ".join(f"{f}={r:.2f}" for f, r in zip(FEATURES, fit.reliability, strict=True)))
     print(f"{'':28s} {'fitted (out-of-fold)':>22s} {'hand-set':>10s}")
     print(
@@ -102,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             "cases": len(labels),
             "originals": int((labels == 0).sum()),
             "reliability": {f: round(float(r), 4) for f, r in zip(FEATURES, fit.reliability, strict=True)},
+            "map_weights": maps,
+            "map_weights_from": f"mean pixel MCC x coverage on {', '.join(MAP_CLASSES)} (eval-synth/results.json)",
             "originals_weight": negative_weight,
             "max_originals_flagged": MAX_FLAGGED,
             "cross_validation": {"folds": args.folds, "grouped_by": "source photo", **fitted_cv},

@@ -1,5 +1,6 @@
 """Overall assessment, summary wording, report.json contract, zip and map files."""
 
+import importlib.util
 import io
 import json
 import zipfile
@@ -11,7 +12,7 @@ import pytest
 
 from vforensics import REPORT_SCHEMA, maps, scoring
 from vforensics.report import build_report, build_zip, to_json
-from vforensics.scoring import RELIABILITY, assess, combine_evidence, risk_band
+from vforensics.scoring import MAP_WEIGHTS, RELIABILITY, assess, combine_evidence, risk_band
 from vforensics.summary import summarize
 
 JPEG_SOURCE = {"format": "JPEG", "width": 4000, "height": 3000, "file_name": "a.jpg"}
@@ -48,6 +49,13 @@ def test_reliabilities_come_from_the_fitted_calibration():
     assert all(0.0 <= r <= 1.0 for r in RELIABILITY.values())
     assert fitted["cross_validation"]["originals_medium_or_high"] <= fitted["max_originals_flagged"]
     assert "fitted on" in scoring.METHOD
+    assert set(MAP_WEIGHTS) >= {"noise", "jpeg"} and all(w >= 0 for w in MAP_WEIGHTS.values())
+    script = importlib.util.spec_from_file_location(
+        "calibrate", Path(__file__).parents[2] / "scripts/calibrate_scoring.py"
+    )
+    module = importlib.util.module_from_spec(script)
+    script.loader.exec_module(module)
+    assert module.MEDIUM_AT == scoring.MEDIUM_AT
     unweighted = [n for n, r in RELIABILITY.items() if r == 0.0]
     if unweighted:  # an analyzer the fit gave no weight cannot move the likelihood
         base = {"metadata": 30.0}

@@ -25,8 +25,9 @@ from typing import Any
 #: data/scoring_calibration.json, which also records the cross-validated figures.
 CALIBRATION = json.loads((Path(__file__).parent / "data" / "scoring_calibration.json").read_text())
 RELIABILITY: dict[str, float] = CALIBRATION["reliability"]
-#: Weight of each analyzer's map in the combined map (analyzers that localise).
-MAP_WEIGHTS = {"ela": 0.5, "noise": 0.5, "jpeg": 0.5, "cfa": 0.5}
+#: Weight of each analyzer's map in the combined map: its measured localisation skill on the
+#: benchmark's splices and inpaintings (mean pixel MCC x coverage), from the same file.
+MAP_WEIGHTS: dict[str, float] = CALIBRATION["map_weights"]
 #: Maps of verified detections, drawn on top of the weighted mean at full strength.
 MAP_OVERLAYS = ("copy_move",)
 #: Risk bands over the tampering likelihood: LOW < 35 <= MEDIUM < 65 <= HIGH.

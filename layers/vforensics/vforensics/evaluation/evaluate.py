@@ -75,9 +75,10 @@ def run_pipeline(cases: list[Case], outputs: Path, jobs: int = 2, rerun: bool = 
 
 
 def collect(cases: list[Case], outputs: Path, rescore: bool = False) -> list[CaseResult]:
-    """Results from the pipeline's outputs; with ``rescore``, the overall score is recomputed
-    from the stored analyzer results by the current ``scoring`` code (for tuning it without
-    re-running the analyzers)."""
+    """Results from the pipeline's outputs; with ``rescore``, the overall score and the
+    combined map (``maps/combined.png``, rewritten) are recomputed from the stored analyzer
+    results and maps by the current ``scoring`` code (for tuning it without re-running the
+    analyzers)."""
     from vforensics.scoring import assess
 
     results = []
@@ -99,6 +100,8 @@ def collect(cases: list[Case], outputs: Path, rescore: bool = False) -> list[Cas
         if rescore:
             again = assess(report["analyzers"], report["source"])
             overall = {"tampering_likelihood": again.tampering_likelihood, "risk": again.risk}
+            if _recombine(folder, report):
+                maps[COMBINED] = folder / "maps" / "combined.png"
         results.append(
             CaseResult(
                 case,
@@ -113,6 +116,26 @@ def collect(cases: list[Case], outputs: Path, rescore: bool = False) -> list[Cas
             )
         )
     return results
+
+
+def _recombine(folder: Path, report: dict) -> bool:
+    """Rewrite ``folder/maps/combined.png`` from the stored analyzer maps with the current
+    weights, as the aggregate step would; False when there is nothing to combine."""
+    from vforensics import maps as mapping
+    from vforensics.scoring import MAP_OVERLAYS, MAP_WEIGHTS
+
+    loaded = {}
+    for name, entry in report["analyzers"].items():
+        if entry.get("status") == "ok" and entry.get("map") and (folder / entry["map"]).is_file():
+            loaded[name] = mapping.decode_png_map((folder / entry["map"]).read_bytes())
+    source = report["source"]
+    size = mapping.fit_size(source["width"], source["height"])
+    combined = mapping.combine(loaded, MAP_WEIGHTS, size, MAP_OVERLAYS)
+    if combined is None:
+        return False
+    (folder / "maps").mkdir(exist_ok=True)
+    (folder / "maps" / "combined.png").write_bytes(mapping.gray_png(combined, source["width"], source["height"]))
+    return True
 
 
 def collect_peer(cases: list[Case], peer_dir: Path, prefix: str) -> list[CaseResult]:
@@ -316,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rescore",
         action="store_true",
-        help="recompute the overall score from stored analyzer results with the current scoring",
+        help="recompute the overall score and the combined map from stored analyzer results with the current scoring",
     )
     parser.add_argument(
         "--peer",
