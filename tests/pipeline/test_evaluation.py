@@ -107,6 +107,14 @@ def test_eval_runs_the_pipeline_and_scores_it(tiny_cases, tmp_path):
     perfect = d["classes"]["splice"]["pixel"]["toy:M"]
     assert (perfect["f1_fixed"], perfect["mcc_fixed"], perfect["f1_best"]) == (1.0, 1.0, 1.0)
 
+    # --rescore recomputes the combined map from the analyzers' maps, as the aggregate step does
+    combined = tmp_path / "res" / "outputs" / "edit0" / "maps" / "combined.png"
+    produced = cv2.imread(str(combined), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(combined), np.zeros_like(produced))
+    rescored = _eval(tiny_cases, "--out", tmp_path / "res", "--no-run", "--rescore", cwd=tmp_path)
+    assert rescored.returncode == 0, rescored.stderr
+    assert np.array_equal(cv2.imread(str(combined), cv2.IMREAD_GRAYSCALE), produced)
+
 
 def test_ai_vs_real_is_measured_and_says_when_there_is_no_ai_score(bench, tmp_path):
     ai, real = tmp_path / "ai", tmp_path / "real"
@@ -122,11 +130,3 @@ def test_ai_vs_real_is_measured_and_says_when_there_is_no_ai_score(bench, tmp_pa
     assert (d["ai"]["n_pos"], d["ai"]["n_neg"], d["ai"]["auc"]) == (2, 2, None)
     assert "not part of this version" in d["ai"]["note"]
     assert _eval("--ai", ai, cwd=tmp_path).returncode == 2
-
-    # --rescore recomputes the combined map from the analyzers' maps, as the aggregate step does
-    combined = tmp_path / "res" / "outputs" / "edit0" / "maps" / "combined.png"
-    produced = cv2.imread(str(combined), cv2.IMREAD_GRAYSCALE)
-    cv2.imwrite(str(combined), np.zeros_like(produced))
-    rescored = _eval(tiny_cases, "--out", tmp_path / "res", "--no-run", "--rescore", cwd=tmp_path)
-    assert rescored.returncode == 0, rescored.stderr
-    assert np.array_equal(cv2.imread(str(combined), cv2.IMREAD_GRAYSCALE), produced)

@@ -17,6 +17,7 @@ from vforensics.local.events import object_created_event
 from vforensics.local.runner import analyze_one
 from vforensics.pipeline import aws
 from vforensics.pipeline.identity import analysis_id_for
+from vforensics.scoring import MAP_WEIGHTS
 
 from ..unit.images import png_bomb
 from .conftest import received_events
@@ -144,7 +145,8 @@ def test_a_crashing_analyzer_becomes_an_error_entry(engine, moderation_queue, ro
     assert outcome.report["analyzers"]["ela"]["status"] == "ok"
     assert outcome.report["summary"]["status"] == "complete with analyzer errors"
     assert any("noise" in e for e in outcome.report["summary"]["errors"])
-    assert outcome.report["combined"]["weights"] == {"ela": 0.5, "jpeg": 0.5}  # noise's is gone
+    weights = {n: MAP_WEIGHTS[n] for n in ("ela", "jpeg")}
+    assert outcome.report["combined"]["weights"] == weights  # noise's is gone
     events = received_events(moderation_queue, outcome.analysis_id)
     assert events[0]["detail"]["analyzer_errors"] == ["noise"]
 

@@ -24,8 +24,8 @@ def test_happy_path_of_the_real_state_machine():
         "AnalyzeNoise",
         "AnalyzeJpeg",
         "AnalyzeCopyMove",
-        "AnalyzeEnhance",
         "AnalyzeCfa",
+        "AnalyzeEnhance",
         "Aggregate",
         "Done",
     ]
