@@ -41,6 +41,18 @@ def test_a_tone_stretch_leaves_a_comb_in_the_histogram(root):
     assert comb["empty_levels_in_range"] > 50 and any("comb" in n for n in comb["outside_normal"])
 
 
+def test_a_screenshot_like_image_is_flat_or_graphic_and_a_photo_is_not(photo_result):
+    assert photo_result.details["content"]["flat_or_graphic"] is False
+    screen = np.full((600, 800, 3), 245, np.uint8)
+    screen[40:80, :] = (30, 60, 140)  # a title bar
+    for y in range(120, 560, 24):
+        screen[y : y + 10, 40 : 40 + (y * 7) % 600] = 20  # lines of "text"
+    result = enhance.analyze(Media.from_bytes(encode(screen, "PNG")))
+    content = result.details["content"]
+    assert content["flat_or_graphic"] and content["flat_block_share"] > 0.6
+    assert content["distinct_colours_in_sample"] <= 4
+
+
 def test_histogram_peaks_are_counted_by_prominence():
     two_modes = np.concatenate([np.full(5000, 60), np.full(5000, 190)]).astype(np.uint8).reshape(100, 100)
     rng = np.random.default_rng(0)

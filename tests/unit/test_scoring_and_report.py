@@ -90,6 +90,18 @@ def test_context_caps_confidence_for_small_and_lossless_images():
     assert png.confidence_score <= 0.6
 
 
+def test_context_caps_confidence_for_heavy_compression_and_graphics():
+    results = {"jpeg": ok(5, quality_estimate=92), "copy_move": ok(5), "metadata": ok(5)}
+    plain = assess(results, JPEG_SOURCE)
+    heavy = assess(results | {"jpeg": ok(5, quality_estimate=55)}, JPEG_SOURCE)
+    assert heavy.confidence_score <= 0.4 < plain.confidence_score
+    assert any("heavy JPEG compression (quality about 55)" in c for c in heavy.confidence_factors["caps"])
+    graphic = {"status": "ok", "score": None, "details": {"content": {"flat_or_graphic": True}}}
+    screen = assess(results | {"enhance": graphic}, JPEG_SOURCE)
+    assert screen.confidence == "low" and any("graphic" in c for c in screen.confidence_factors["caps"])
+    assert screen.tampering_likelihood == plain.tampering_likelihood  # context lowers confidence, not the score
+
+
 def test_nothing_scored_is_inconclusive_not_low():
     overall = assess({"ela": {"status": "error", "score": None}}, JPEG_SOURCE)
     assert overall.tampering_likelihood is None and overall.risk == "UNKNOWN"

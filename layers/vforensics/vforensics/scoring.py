@@ -30,6 +30,8 @@ RELIABILITY: dict[str, float] = CALIBRATION["reliability"]
 MAP_WEIGHTS: dict[str, float] = CALIBRATION["map_weights"]
 #: Maps of verified detections, drawn on top of the weighted mean at full strength.
 MAP_OVERLAYS = ("copy_move",)
+#: JPEG quality under which the confidence is capped (heavy compression erases fine traces).
+HEAVY_COMPRESSION_BELOW = 70
 #: Risk bands over the tampering likelihood: LOW < 35 <= MEDIUM < 65 <= HIGH.
 MEDIUM_AT, HIGH_AT = 35.0, 65.0
 METHOD = (
@@ -112,6 +114,16 @@ def assess(results: dict[str, dict[str, Any]], source: dict[str, Any]) -> Overal
         confidence_score = min(confidence_score, 0.6)
     if (source.get("width") or 0) * (source.get("height") or 0) < 500_000:
         caps.append("small image (under 0.5 megapixels): little evidence to work with")
+        confidence_score = min(confidence_score, 0.35)
+    quality = results.get("jpeg", {}).get("details", {}).get("quality_estimate")
+    if isinstance(quality, int | float) and quality < HEAVY_COMPRESSION_BELOW:
+        caps.append(f"heavy JPEG compression (quality about {quality:.0f}): the fine traces most tests read are gone")
+        confidence_score = min(confidence_score, 0.4)
+    if results.get("enhance", {}).get("details", {}).get("content", {}).get("flat_or_graphic"):
+        caps.append(
+            "flat or graphic content (screenshot, document, graphic or a nearly blank frame): "
+            "the noise, CFA and JPEG-history tests describe camera photos"
+        )
         confidence_score = min(confidence_score, 0.35)
     errors = [n for n, r in results.items() if r.get("status") == "error"]
     if errors:

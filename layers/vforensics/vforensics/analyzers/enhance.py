@@ -24,6 +24,10 @@ and never into the tampering score (``score`` is None):
 ``details.histogram`` describes the luminance histogram: its peaks, the empty levels
 inside its range (a comb, left by levels/curves adjustments that stretch the tones), and
 clipping at black and white, with the range those numbers take on untouched camera photos.
+``details.content`` says whether the image is flat or graphic rather than a photo (most
+8x8 blocks perfectly flat, or few distinct colours: a screenshot, a rendered document or
+graphic, a nearly blank frame): the scoring caps its confidence there, since the noise,
+CFA and JPEG-history methods model camera photos.
 """
 
 from __future__ import annotations
@@ -46,7 +50,14 @@ PEAK_PROMINENCE = 0.2  # a peak stands this share of the highest bin above the v
 NORMAL_PEAKS = (1, 3)
 NORMAL_GAPS = (0, 0)
 PERCENTILE_SAMPLE = 200_000  # values used to estimate a view's contrast stretch
-CLIP_SHARE = 0.02  # a histogram end holding more than this share of the pixels is clipped
+CLIP_SHARE = 0.02
+FLAT_BLOCK_STD = 0.5  # an 8x8 block whose luminance deviates less than this (grey levels) is flat
+COLOUR_SAMPLE = 100_000  # pixels (evenly spaced) in which distinct colours are counted
+# Flat-or-graphic thresholds: of 95 camera JPEGs of shared/bench only two nearly blank frames
+# exceed them (all black; 95% flat with 748 colours); the next photos reach 0.51 flat blocks
+# and 3,164 colours (scripts/measure_histogram_range.py).
+SYNTHETIC_FLAT_SHARE = 0.6
+SYNTHETIC_MAX_COLOURS = 2000  # a histogram end holding more than this share of the pixels is clipped
 
 
 def _display_size(h: int, w: int) -> tuple[int, int]:
@@ -142,6 +153,28 @@ def histogram_summary(gray: np.ndarray) -> dict:
     }
 
 
+def content_summary(rgb: np.ndarray, gray: np.ndarray) -> dict:
+    """Flat 8x8 blocks and distinct colours: is the image flat or graphic rather than a photo?"""
+    h8, w8 = gray.shape[0] // 8 * 8, gray.shape[1] // 8 * 8
+    if h8 == 0 or w8 == 0:
+        flat_share = 0.0
+    else:
+        g = gray[:h8, :w8].astype(np.float32)
+        size = (w8 // 8, h8 // 8)
+        mean = cv2.resize(g, size, interpolation=cv2.INTER_AREA)
+        mean_sq = cv2.resize(g * g, size, interpolation=cv2.INTER_AREA)
+        flat_share = float((mean_sq - mean * mean < FLAT_BLOCK_STD**2).mean())
+    pixels = rgb.reshape(-1, 3)
+    sample = pixels[:: max(1, len(pixels) // COLOUR_SAMPLE)].astype(np.uint32)
+    colours = int(np.unique((sample[:, 0] << 16) | (sample[:, 1] << 8) | sample[:, 2]).size)
+    return {
+        "flat_block_share": round(flat_share, 4),
+        "distinct_colours_in_sample": colours,
+        "sample_pixels": int(len(sample)),
+        "flat_or_graphic": flat_share > SYNTHETIC_FLAT_SHARE or colours < min(SYNTHETIC_MAX_COLOURS, len(sample) // 4),
+    }
+
+
 def _prominent_peaks(values: np.ndarray, prominence: float) -> list[int]:
     """Indices of local maxima that rise ``prominence`` above the lowest point on each side
     before a higher value (the topographic prominence, on a 1-D array)."""
@@ -188,6 +221,7 @@ def analyze(media: Media) -> AnalyzerResult:
         "view_size": list(size),
         "dct_crop": [min(w, DCT_CROP) // 2 * 2, min(h, DCT_CROP) // 2 * 2],
         "histogram": hist,
+        "content": content_summary(rgb, gray_full),
     }
     findings = "; ".join(hist["outside_normal"]) or "within the range of untouched camera photos"
     interpretation = (
