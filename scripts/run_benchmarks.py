@@ -119,6 +119,7 @@ def main() -> int:
     )
     local_md = work / "local-run.md"
     seconds["local"] = run([VENV_BIN / "python", "scripts/bench_local_run.py", "--write", local_md])
+    seconds["cfa-study"] = run([VENV_BIN / "python", "scripts/study_cfa.py", "--write", work / "cfa-study.md"])
 
     write_doc(work, seconds, peers=peers)
     return 0
@@ -191,6 +192,7 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
     lines += ["## AI-generated vs real (shared/bench/ai/ml72 vs shared/bench/real-web)", ""]
     lines += [f"- {line}" for line in summary_lines(ai)] + [""]
     lines += [perf_markdown(perf).replace("](perf_analyzers.png)", "](bench/perf_analyzers.png)"), ""]
+    lines += [(work / "cfa-study.md").read_text().strip(), ""]
     lines += [(work / "local-run.md").read_text().strip(), ""]
     (DOCS / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
     print("wrote", DOCS / "BENCHMARKS.md")

@@ -1,5 +1,6 @@
 """The cfa (demosaicing-trace) analyzer on images the tests build, a real photo and bad input."""
 
+import importlib.util
 import io
 
 import cv2
@@ -170,3 +171,18 @@ def test_bad_and_unusual_input_does_not_crash(photo, name):
         assert result.status == "skipped"
     if result.status == "ok":
         _check_map(result.map, Image.open(io.BytesIO(data)).size[::-1])
+
+
+def test_the_benchmark_positive_control_is_found_by_the_map(root):
+    """scripts/study_cfa.py's control (re-mosaiced photo, 9% pasted from before mosaicing)."""
+    spec = importlib.util.spec_from_file_location("study_cfa", root / "scripts" / "study_cfa.py")
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    photo = np.asarray(Image.open(root / "samples" / "iphone4.jpg").convert("RGB"))
+    image, mask = study.control(photo, seed=0)
+    assert 0.08 < mask.mean() < 0.10
+    result = _run(encode(image, "PNG"))
+    assert result.status == "ok"
+    suspicion = cv2.resize(result.map, (mask.shape[1], mask.shape[0]))
+    assert suspicion[mask].mean() > 2 * suspicion[~mask].mean()
+    assert "| PNG | 1 of 1 | 0.50 | 0.75 |" in study.to_markdown([], [("PNG", "ok", 0.5, 0.75)])
