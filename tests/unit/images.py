@@ -38,3 +38,11 @@ def png_bomb(width: int, height: int) -> bytes:
         + chunk(b"IDAT", idat)
         + chunk(b"IEND", b"")
     )
+
+
+def check_map(m: np.ndarray | None, shape: tuple[int, int], aspect_tolerance: float = 0.15) -> None:
+    """An analyzer's suspicion map: float32, 2-D, in 0..1, with the image's aspect ratio."""
+    assert m is not None and m.dtype == np.float32 and m.ndim == 2
+    assert 0.0 <= float(m.min()) and float(m.max()) <= 1.0
+    h, w = shape
+    assert abs(m.shape[1] / m.shape[0] - w / h) < aspect_tolerance

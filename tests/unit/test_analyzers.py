@@ -50,8 +50,9 @@ def test_ela_measures_distance_from_a_quality_95_resave(photo):
     assert at_95 < 0.5 and at_100 > 4 * at_95
 
 
-def test_ela_map_localises_a_pasted_region(root, bench, photo):
-    """Paste fresh content into a repeatedly saved JPEG: the pasted square stands out."""
+@pytest.fixture(scope="module")
+def resaved_and_pasted(bench, photo) -> tuple[np.ndarray, np.ndarray]:
+    """The photo saved three times at quality 95, and the same with fresh content pasted at SPLICE."""
     arr = photo
     for _ in range(3):
         arr = np.asarray(Image.open(io.BytesIO(encode(arr, "JPEG", quality=95))).convert("RGB"))
@@ -59,21 +60,21 @@ def test_ela_map_localises_a_pasted_region(root, bench, photo):
     y, x, s = SPLICE
     edited = arr.copy()
     edited[y : y + s, x : x + s] = cv2.resize(donor[1000:1700, 1500:2200], (s, s), interpolation=cv2.INTER_AREA)
+    return arr, edited
+
+
+def test_ela_map_localises_a_pasted_region(resaved_and_pasted):
+    """Paste fresh content into a repeatedly saved JPEG: the pasted square stands out."""
+    _, edited = resaved_and_pasted
     result = ela.analyze(Media.from_bytes(encode(edited, "JPEG", quality=95)))
     inside, outside = _inside_outside(result.map, edited.shape[:2])
     assert inside > 5 * outside
 
 
-def test_multi_quality_ela_reports_error_spread_at_three_qualities(bench, photo):
+def test_multi_quality_ela_reports_error_spread_at_three_qualities(resaved_and_pasted):
     """A file last saved at 95 re-saves with less error at 95 than at 75; fresh content pasted
     into it spreads the error unevenly over the blocks."""
-    arr = photo
-    for _ in range(3):
-        arr = np.asarray(Image.open(io.BytesIO(encode(arr, "JPEG", quality=95))).convert("RGB"))
-    donor = np.asarray(Image.open(bench / "camera" / "mdx__Nikon_D90.jpg").convert("RGB"))
-    y, x, s = SPLICE
-    edited = arr.copy()
-    edited[y : y + s, x : x + s] = cv2.resize(donor[1000:1700, 1500:2200], (s, s), interpolation=cv2.INTER_AREA)
+    arr, edited = resaved_and_pasted
     plain, pasted = (ela.analyze(Media.from_bytes(encode(a, "JPEG", quality=95))).details for a in (arr, edited))
     assert set(plain["multi_quality"]) == {"75", "85", "95"}
     assert plain["multi_quality"]["95"]["mean_error"] < plain["multi_quality"]["75"]["mean_error"]

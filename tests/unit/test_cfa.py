@@ -11,7 +11,7 @@ from PIL import Image
 from vforensics.analyzers import cfa
 from vforensics.media.image import Media
 
-from .images import encode, natural_rgb
+from .images import check_map, encode, natural_rgb
 
 
 def _run(data: bytes):
@@ -22,13 +22,6 @@ def _run(data: bytes):
     else:
         assert 0.0 <= result.score <= 100.0
     return result
-
-
-def _check_map(m: np.ndarray | None, shape: tuple[int, int]) -> None:
-    assert m is not None and m.dtype == np.float32 and m.ndim == 2
-    assert 0.0 <= float(m.min()) and float(m.max()) <= 1.0
-    h, w = shape
-    assert abs(m.shape[1] / m.shape[0] - w / h) < 0.15
 
 
 def _demosaiced(rgb: np.ndarray) -> np.ndarray:
@@ -74,7 +67,7 @@ def test_demosaiced_image_has_consistent_traces(no_trace):
     assert result.details["cfa_presence"] >= 0.5
     assert result.details["bayer_pattern"] in ("RGGB", "BGGR", "GRBG", "GBRG")
     assert result.score < 20
-    _check_map(result.map, no_trace.shape[:2])
+    check_map(result.map, no_trace.shape[:2])
 
 
 def test_bayer_pattern_and_lattice_follow_a_one_pixel_shift(no_trace):
@@ -133,7 +126,7 @@ def test_real_photo_runs(root, photo):
     result = _run(data)
     assert "cfa_presence" in result.details
     if result.status == "ok":
-        _check_map(result.map, photo.shape[:2])
+        check_map(result.map, photo.shape[:2])
         assert result.score < 40
 
 
@@ -170,7 +163,7 @@ def test_bad_and_unusual_input_does_not_crash(photo, name):
     if name in ("one_pixel", "strip", "flat", "png16", "grayscale"):
         assert result.status == "skipped"
     if result.status == "ok":
-        _check_map(result.map, Image.open(io.BytesIO(data)).size[::-1])
+        check_map(result.map, Image.open(io.BytesIO(data)).size[::-1])
 
 
 def test_the_benchmark_positive_control_is_found_by_the_map(root):

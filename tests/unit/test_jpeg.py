@@ -10,7 +10,7 @@ from PIL import Image
 from vforensics.analyzers import jpeg, jpeg_dct, jpeg_double, jpeg_tables
 from vforensics.media.image import ImageInfo, Media, inspect_image
 
-from .images import encode, natural_rgb
+from .images import check_map, encode, natural_rgb
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +37,6 @@ def _run(data: bytes):
     result = jpeg.analyze(Media.from_bytes(data))
     assert result.status in ("ok", "skipped")
     return result
-
-
-def _check_map(m: np.ndarray | None, shape: tuple[int, int]) -> None:
-    assert m is not None and m.dtype == np.float32 and m.ndim == 2
-    assert 0.0 <= float(m.min()) and float(m.max()) <= 1.0
-    h, w = shape
-    assert abs(m.shape[1] / m.shape[0] - w / h) < 0.15
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,7 +153,7 @@ def test_camera_original_is_not_flagged(photo_bytes):
     sub = result.details["subscores"]
     assert sub["aligned_double"] < 50 and sub.get("nonaligned_double", 0) < 50
     assert result.score < 50
-    _check_map(result.map, (968, 1296))
+    check_map(result.map, (968, 1296))
 
 
 def test_camera_original_from_bench_is_not_flagged(bench):
@@ -207,7 +200,7 @@ def test_pasted_region_is_localised(first_q70):
 def test_ghost_map_is_present_and_dips_at_the_first_quality(first_q70):
     result = _run(encode(first_q70, "JPEG", quality=95))
     ghost = result.extra_maps["jpeg_ghost"]
-    _check_map(ghost, first_q70.shape[:2])
+    check_map(ghost, first_q70.shape[:2])
     info = result.details["ghost"]
     assert info["dip_quality"] is not None and abs(info["dip_quality"] - 70) <= 8
 

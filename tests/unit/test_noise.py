@@ -10,7 +10,7 @@ from PIL import Image
 from vforensics.analyzers import noise, noise_levels
 from vforensics.media.image import Media
 
-from .images import encode, natural_rgb
+from .images import check_map, encode, natural_rgb
 
 REGION = (400, 600, 224)  # y, x, side of the pasted square, pixels
 
@@ -18,13 +18,6 @@ REGION = (400, 600, 224)  # y, x, side of the pasted square, pixels
 @pytest.fixture(scope="module")
 def photo(root) -> np.ndarray:
     return np.asarray(Image.open(root / "samples" / "iphone4.jpg").convert("RGB"))
-
-
-def _check_map(m: np.ndarray | None, shape: tuple[int, int]) -> None:
-    assert m is not None and m.dtype == np.float32 and m.ndim == 2
-    assert 0.0 <= float(m.min()) and float(m.max()) <= 1.0
-    h, w = shape
-    assert abs(m.shape[1] / m.shape[0] - w / h) < 0.1
 
 
 def _inside_outside(suspicion: np.ndarray, shape: tuple[int, int]) -> tuple[float, float]:
@@ -84,7 +77,7 @@ def test_camera_original_scores_low(root):
     for key in ("inconsistency_score", "deviating_region_share", "typical_noise_sigma", "noise_sigma_p10_p90"):
         assert key in result.details
     assert result.details["residual_local_std_median"] > 0
-    _check_map(result.map, (968, 1296))
+    check_map(result.map, (968, 1296), aspect_tolerance=0.1)
     assert "does not mean the image is untouched" in result.interpretation
 
 
@@ -154,14 +147,14 @@ def test_16_bit_png_is_analysed():
     data = encode(Image.fromarray(rgb16[..., 1]), "PNG")  # 16-bit greyscale
     result = noise.analyze(Media.from_bytes(data))
     assert result.status == "ok" and 0 <= result.score <= 100
-    _check_map(result.map, (480, 640))
+    check_map(result.map, (480, 640), aspect_tolerance=0.1)
 
 
 def test_cmyk_jpeg_is_analysed():
     cmyk = Image.fromarray(natural_rgb(640, 480)).convert("CMYK")
     result = noise.analyze(Media.from_bytes(encode(cmyk, "JPEG", quality=92)))
     assert result.status == "ok" and 0 <= result.score <= 100
-    _check_map(result.map, (480, 640))
+    check_map(result.map, (480, 640), aspect_tolerance=0.1)
 
 
 def test_natural_synthetic_scene_is_consistent():
