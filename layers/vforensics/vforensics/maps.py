@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vforensics.scoring import MAP_OVERLAYS, MAP_WEIGHTS
+
 MAX_SIDE = 2048  # longest side of written maps (for tools), pixels
 HEATMAP_MAX_SIDE = 1280  # longest side of colour heatmaps (for people): a 2048 px one is 4-6 MB of PNG
 OVERLAY_ALPHA = 0.65  # weight of the colour map over the photo, at full suspicion
@@ -90,6 +92,12 @@ def combine(
     for m in on_top:
         np.maximum(acc, resize_map(m, size), out=acc)
     return acc
+
+
+def combine_weighted(loaded: dict[str, np.ndarray], width: int, height: int) -> np.ndarray | None:
+    """The combined map of an image (``width`` x ``height``) from its analyzers' maps, with the
+    fitted weights and overlays of :mod:`vforensics.scoring`, at the maps' size."""
+    return combine(loaded, MAP_WEIGHTS, fit_size(width, height), MAP_OVERLAYS)
 
 
 def _png(arr: np.ndarray, compression: int) -> bytes:

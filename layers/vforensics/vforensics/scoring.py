@@ -20,7 +20,7 @@ from statistics import pstdev
 from typing import Any
 
 #: How far each analyzer's score is trusted as evidence of tampering (0-1): fitted by
-#: scripts/calibrate_scoring.py (class-balanced maximum likelihood of the noisy-OR on the
+#: scripts/calibrate_scoring.py (class-weighted maximum likelihood of the noisy-OR on the
 #: synthetic benchmark, vforensics.evaluation.calibration) and read from
 #: data/scoring_calibration.json, which also records the cross-validated figures.
 CALIBRATION = json.loads((Path(__file__).parent / "data" / "scoring_calibration.json").read_text())
@@ -36,8 +36,9 @@ HEAVY_COMPRESSION_BELOW = 70
 MEDIUM_AT, HIGH_AT = 35.0, 65.0
 METHOD = (
     f"noisy-OR of analyzer scores with reliabilities fitted on {CALIBRATION['cases']} synthetic benchmark cases "
-    f"({CALIBRATION['fitted']}): the probability of an edit at even prior odds, for edits like those of the "
-    "benchmark"
+    f"({CALIBRATION['fitted']}), false alarms on untouched photos weighted {CALIBRATION['originals_weight']:.0%} "
+    "of the loss: a probability-like score for edits like those of the benchmark, not a calibrated probability "
+    "for other kinds of image or edit"
 )
 
 VERDICTS = {

@@ -122,15 +122,13 @@ def _recombine(folder: Path, report: dict) -> bool:
     """Rewrite ``folder/maps/combined.png`` from the stored analyzer maps with the current
     weights, as the aggregate step would; False when there is nothing to combine."""
     from vforensics import maps as mapping
-    from vforensics.scoring import MAP_OVERLAYS, MAP_WEIGHTS
 
     loaded = {}
     for name, entry in report["analyzers"].items():
         if entry.get("status") == "ok" and entry.get("map") and (folder / entry["map"]).is_file():
             loaded[name] = mapping.decode_png_map((folder / entry["map"]).read_bytes())
     source = report["source"]
-    size = mapping.fit_size(source["width"], source["height"])
-    combined = mapping.combine(loaded, MAP_WEIGHTS, size, MAP_OVERLAYS)
+    combined = mapping.combine_weighted(loaded, source["width"], source["height"])
     if combined is None:
         return False
     (folder / "maps").mkdir(exist_ok=True)

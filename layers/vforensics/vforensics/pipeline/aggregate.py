@@ -97,8 +97,7 @@ def _combined_maps(job: dict[str, Any], results: dict[str, Any], files: dict[str
         if r.get("status") == "ok" and r.get("map")
     }
     source = job["source"]
-    size = maps.fit_size(source["width"], source["height"])
-    combined = maps.combine(loaded, scoring.MAP_WEIGHTS, size, scoring.MAP_OVERLAYS)
+    combined = maps.combine_weighted(loaded, source["width"], source["height"])
     if combined is None:
         return {}
     upload = job["upload"]
