@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vforensics.analyzers import noise, noise_levels
+from vforensics.analyzers import noise, noise_cooccurrence, noise_levels
 from vforensics.media.image import Media
 
 from .images import check_map, encode, natural_rgb
@@ -104,6 +104,39 @@ def test_pasted_noisier_region_lights_the_map(root, bench):
     # The raw statistic rises; the calibrated score stays Low on this textured photo (measured 0 for
     # both): locally higher noise counts half, since texture also raises the estimates.
     assert result.details["inconsistency_z_p99"] > original.details["inconsistency_z_p99"]
+
+
+def test_region_from_another_camera_stands_out_in_the_residual_statistics(photo, bench):
+    """A square of a Nikon D90 photo in the iPhone photo, no noise added: both maps see it, and
+    the main map is their mean."""
+    donor = np.asarray(Image.open(bench / "camera" / "mdx__Nikon_D90.jpg").convert("RGB"))
+    y, x, s = REGION
+    edited = photo.copy()
+    edited[y : y + s, x : x + s] = donor[1000 : 1000 + s, 1500 : 1500 + s]
+    result = noise.analyze(Media.from_bytes(encode(edited, "JPEG", quality=95)))
+    inside, outside = _inside_outside(result.extra_maps["noise_cooccurrence"], edited.shape[:2])
+    assert inside > 2 * outside  # measured: 0.61 vs 0.25
+    level_inside, level_outside = _inside_outside(result.extra_maps["noise_level"], edited.shape[:2])
+    assert level_inside > 4 * level_outside  # measured: 1.0 vs 0.05
+    np.testing.assert_allclose(
+        result.map, 0.5 * (result.extra_maps["noise_level"] + result.extra_maps["noise_cooccurrence"]), atol=1e-6
+    )
+    check_map(result.extra_maps["noise_cooccurrence"], edited.shape[:2])
+    assert 0.5 < result.details["cooccurrence"]["host_share"] <= 1.0
+
+
+def test_cooccurrence_features_are_normalised_histograms():
+    """Each window's feature is the square root of a distribution over 2 x 81 codes."""
+    gray = natural_rgb(320, 256)[..., 1]
+    feats = noise_cooccurrence.window_features(gray, 16)
+    assert feats.shape == ((256 - 6) // 16, (320 - 6) // 16, 162)
+    np.testing.assert_allclose((feats**2).sum(axis=2), 1.0, atol=1e-4)
+
+
+def test_cooccurrence_needs_enough_blocks():
+    assert noise_cooccurrence.cooccurrence_outliers(np.zeros((60, 60), np.uint8)) is None
+    assert noise_cooccurrence.block_side(1200, 1600) == 16
+    assert noise_cooccurrence.block_side(3024, 4032) == 32
 
 
 def test_smoothed_region_lights_the_map(photo):

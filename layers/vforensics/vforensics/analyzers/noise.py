@@ -32,7 +32,15 @@ better image-level separation there (splice AUC 0.65 vs 0.62, inpainting 0.83 vs
 the noise of 44 cases) but hid a region with strong added noise in a textured photo, so both
 directions count fully.
 
-Map: per window, 0.05 at ``Z_FLOOR`` robust spreads (the usual variation), 0.5 at
+A second, complementary measure looks at the *texture* of the residual rather than its
+strength: co-occurrences of the quantised residual, modelled per image as a host Gaussian
+plus outliers (:mod:`~vforensics.analyzers.noise_cooccurrence`, after Splicebuster, Cozzolino
+et al., WIFS 2015). A region from another camera can have the same noise level but a
+different fine structure (demosaicing, sharpening, JPEG settings); inpainting and smoothing
+change both. The main map is the mean of the two maps, which are also written as
+``noise_level`` and ``noise_cooccurrence``. The score is the noise-level statistic alone.
+
+Level map: per window, 0.05 at ``Z_FLOOR`` robust spreads (the usual variation), 0.5 at
 ``Z_REGION`` = 3, 1 from ``Z_FULL`` = 5, piecewise linear. Score: the 99th percentile of z over
 the usable windows, mapped piecewise linearly so that the median camera original of the
 synthetic benchmark (fitted on half of its sources) gives 10 and its 95th percentile gives 40.
@@ -50,7 +58,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vforensics.analyzers import noise_levels
+from vforensics.analyzers import noise_cooccurrence, noise_levels
 from vforensics.analyzers.base import AnalyzerResult, level
 from vforensics.media.image import Media
 
@@ -140,6 +148,15 @@ def full_grid(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.pad(cells, ((0, rows - cells.shape[0]), (0, cols - cells.shape[1])), mode="edge")
 
 
+def cooccurrence_on_grid(result: noise_cooccurrence.CooccurrenceResult, shape: tuple[int, int]) -> np.ndarray:
+    """The co-occurrence map (per block) resampled onto the full grid of ``CELL`` cells of an image of ``shape``."""
+    bh, bw = result.suspicion.shape
+    cells = (max(1, round(bw * result.block / CELL)), max(1, round(bh * result.block / CELL)))
+    resized = cv2.resize(result.suspicion, cells, interpolation=cv2.INTER_LINEAR)
+    rows, cols = -(-shape[0] // CELL), -(-shape[1] // CELL)
+    return full_grid(resized[:rows, :cols], shape)
+
+
 def _not_applicable(reason: str, **details) -> AnalyzerResult:
     return AnalyzerResult("skipped", None, f"Not applicable: {reason}", dict(details))
 
@@ -210,5 +227,16 @@ def analyze(media: Media) -> AnalyzerResult:
         "here. A low score does not mean the image is untouched, and a high one is not proof on its own."
     )
     grid = full_grid(np.where(usable, suspicious, 0.0), gray.shape)
-    suspicion = np.interp(grid, [0.0, Z_FLOOR, Z_REGION, Z_FULL], [0.0, 0.05, 0.5, 1.0])
-    return AnalyzerResult("ok", score, interpretation, details, suspicion.astype(np.float32))
+    level_map = np.interp(grid, [0.0, Z_FLOOR, Z_REGION, Z_FULL], [0.0, 0.05, 0.5, 1.0]).astype(np.float32)
+    cooccurrence = noise_cooccurrence.cooccurrence_outliers(np.rint(gray).astype(np.uint8))
+    if cooccurrence is None:
+        return AnalyzerResult("ok", score, interpretation, details, level_map)
+    details["cooccurrence"] = cooccurrence.to_dict()
+    cooccurrence_map = cooccurrence_on_grid(cooccurrence, gray.shape)
+    interpretation += (
+        f" Residual statistics (Splicebuster): {cooccurrence.to_dict()['share_over_half']:.1%} of the image looks "
+        "unlike the rest in the fine texture of its noise residual, which pasted regions from another camera, "
+        "inpainting and also text, foliage or smooth sky can cause; the map shows the mean of both measures."
+    )
+    extra = {"noise_level": level_map, "noise_cooccurrence": cooccurrence_map}
+    return AnalyzerResult("ok", score, interpretation, details, 0.5 * (level_map + cooccurrence_map), extra)
