@@ -32,7 +32,7 @@ def _entered(history: list[dict], state: str) -> int:
 
 
 #: the maps a camera JPEG gets: one per localising analyzer, the jpeg ghost view, the combination
-MAPPED = ("ela", "noise", "jpeg", "jpeg_ghost", "copy_move", "combined")
+MAPPED = ("ela", "noise", "noise_level", "noise_cooccurrence", "jpeg", "jpeg_ghost", "copy_move", "combined")
 #: analyzers that only make views for people (never scored), and the views they add
 VIEW_ONLY = ("enhance",)
 #: analyzers that need traces most camera JPEGs no longer carry (demosaicing survives only

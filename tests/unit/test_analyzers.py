@@ -103,8 +103,11 @@ def test_noise_map_localises_a_region_with_different_noise(photo):
     edited = np.clip(noisy, 0, 255).astype(np.uint8)
     original = noise.analyze(Media.from_bytes(encode(photo, "PNG")))
     result = noise.analyze(Media.from_bytes(encode(edited, "PNG")))
-    inside, outside = _inside_outside(result.map, edited.shape[:2])
+    inside, outside = _inside_outside(result.extra_maps["noise_level"], edited.shape[:2])
     assert inside > 4 * outside
+    # the main map also holds the residual statistics, whose outside level is higher (measured 0.27 vs 0.15)
+    inside, outside = _inside_outside(result.map, edited.shape[:2])
+    assert inside > 1.5 * outside
     assert result.score > original.score
 
 
