@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,6 +31,8 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+
+from vforensics.analyzers import file_structure
 
 # ITU-T T.81 Annex K tables K.1 (luminance) and K.2 (chrominance), natural order.
 IJG_LUMA = np.array(
@@ -293,52 +294,26 @@ def ijg_quality_of_hash(digest: str) -> int | None:
 # File layout
 
 
-_MARKER_NAMES = {
-    0xC0: "SOF0",
-    0xC1: "SOF1",
-    0xC2: "SOF2",
-    0xC4: "DHT",
-    0xDA: "SOS",
-    0xDB: "DQT",
-    0xDD: "DRI",
-    0xFE: "COM",
-}
+_LAYOUT_IDENTIFIERS = ("JFIF", "Exif", "Adobe")
 
 
 def segment_layout(data: bytes, limit: int = 64) -> list[str]:
-    """Names of the marker segments before the first scan: APP0-JFIF, APP1-Exif, DQT, SOF0 ...
+    """Names of the marker segments up to the first scan: APP0-JFIF, APP1-Exif, DQT, SOF0 ...
 
     Encoders differ in which segments they write and in what order (E. Kee, M. K. Johnson &
     H. Farid, "Digital image authentication from JPEG headers", IEEE TIFS 6(3), 2011).
-    Parsing stops at the first scan, at a malformed segment or after ``limit`` segments.
+    Stops at the first scan, at a malformed segment or after ``limit`` segments.
     """
-    out: list[str] = []
     if data[:2] != b"\xff\xd8":
-        return out
-    i = 2
-    while i + 4 <= len(data) and len(out) < limit:
-        if data[i] != 0xFF:
+        return []
+    out: list[str] = []
+    for segment in file_structure.jpeg_structure(data)["segments"][1:]:
+        if "omitted" in segment or segment["marker"] == "EOI" or len(out) >= limit:
             break
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
-        if 0xE0 <= marker <= 0xEF:
-            body = data[i + 4 : i + 4 + 6]
-            tag = ""
-            if marker == 0xE0 and body.startswith(b"JFIF"):
-                tag = "-JFIF"
-            elif marker == 0xE1 and body.startswith(b"Exif"):
-                tag = "-Exif"
-            elif marker == 0xEE and body.startswith(b"Adobe"):
-                tag = "-Adobe"
-            out.append(f"APP{marker - 0xE0}{tag}")
-        else:
-            out.append(_MARKER_NAMES.get(marker, f"0x{marker:02X}"))
-        if marker == 0xDA or length < 2:
+        ident = segment.get("identifier")
+        out.append(f"{segment['marker']}-{ident}" if ident in _LAYOUT_IDENTIFIERS else segment["marker"])
+        if segment["marker"] == "SOS":
             break
-        i += 2 + length
     return out
 
 
