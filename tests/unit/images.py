@@ -46,3 +46,19 @@ def check_map(m: np.ndarray | None, shape: tuple[int, int], aspect_tolerance: fl
     assert 0.0 <= float(m.min()) and float(m.max()) <= 1.0
     h, w = shape
     assert abs(m.shape[1] / m.shape[0] - w / h) < aspect_tolerance
+
+
+def with_exif_thumbnail(jpeg: bytes, thumbnail: bytes, make: bytes = b"Canon\x00") -> bytes:
+    """``jpeg`` with a camera-like EXIF APP1: IFD0 (Make) and IFD1 holding ``thumbnail``."""
+    ifd0_at = 8
+    ifd1_at = ifd0_at + 2 + 12 + 4
+    make_at = ifd1_at + 2 + 3 * 12 + 4
+    thumb_at = make_at + len(make)
+    tiff = b"II*\x00" + struct.pack("<I", ifd0_at)
+    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x010F, 2, len(make), make_at) + struct.pack("<I", ifd1_at)
+    tiff += struct.pack("<H", 3)
+    tiff += struct.pack("<HHI", 0x0103, 3, 1) + struct.pack("<HH", 6, 0)  # Compression = JPEG
+    tiff += struct.pack("<HHII", 0x0201, 4, 1, thumb_at) + struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail))
+    tiff += b"\x00\x00\x00\x00" + make + thumbnail
+    app1 = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + jpeg[2:]

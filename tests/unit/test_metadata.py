@@ -125,6 +125,7 @@ def test_malformed_exif_is_reported_not_fatal():
         "xmp_edit_history",
         "ai_generator_tag",
         "c2pa_manifest",
+        "thumbnail_mismatch",
     ],
 )
 def test_flags_are_the_stable_names_of_the_design(flag):

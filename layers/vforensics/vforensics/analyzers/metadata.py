@@ -1,14 +1,15 @@
-"""File facts, EXIF/GPS/XMP metadata and the stable metadata flags of DESIGN.md.
+"""File facts, EXIF/GPS/XMP/IPTC/ICC metadata, C2PA, file structure and the metadata flags.
 
 Metadata is evidence about a file's history, not about its pixels: it can be stripped or
 forged with one command, so a clean record proves nothing and a flag is a reason to ask,
-not proof of manipulation. Parsing uses Pillow (pure Python path); malformed EXIF is
-reported, never fatal.
+not proof of manipulation. Everything here runs on the pure-Python path (Pillow, byte
+parsing, c2pa-python); where ExifTool is installed its full dump is added beside it
+(``details.readers`` says which ran). Malformed metadata is reported, never fatal.
 
-Flags implemented here: ``editing_software``, ``metadata_missing``, ``gps_present``,
-``date_inconsistent``, ``xmp_edit_history``, ``ai_generator_tag`` and ``c2pa_manifest``
-(presence only; signature validation is not done in this version). ``thumbnail_mismatch``
-is not checked yet and is listed in ``details.checks_not_run``.
+The flags are the stable names of DESIGN.md, each with its evidence in
+``details.flag_evidence``: ``editing_software``, ``metadata_missing``,
+``thumbnail_mismatch``, ``date_inconsistent``, ``xmp_edit_history``, ``gps_present``,
+``ai_generator_tag``, ``c2pa_manifest``.
 """
 
 from __future__ import annotations
@@ -20,17 +21,29 @@ import warnings
 from datetime import datetime
 from typing import Any
 
-from PIL import ExifTags, Image
+import numpy as np
+from PIL import Image
 
+from vforensics.analyzers import (
+    content_credentials,
+    embedded_metadata,
+    exif_fields,
+    exif_thumbnail,
+    exiftool,
+    file_structure,
+    jpeg_tables,
+)
 from vforensics.analyzers.base import AnalyzerResult, level
 from vforensics.media.image import Media
 
 NAME = "metadata"
 
 #: Points each flag adds to the metadata score (0-100). Flags that describe the file
-#: rather than an edit (GPS, generator tags, C2PA) add nothing to the tampering score.
+#: rather than an edit (GPS, generator tags, a valid C2PA manifest) add nothing to the
+#: tampering score; an invalid C2PA manifest adds ``C2PA_INVALID_POINTS``.
 FLAG_POINTS = {
     "editing_software": 40,
+    "thumbnail_mismatch": 35,
     "xmp_edit_history": 25,
     "date_inconsistent": 20,
     "metadata_missing": 15,
@@ -38,9 +51,9 @@ FLAG_POINTS = {
     "ai_generator_tag": 0,
     "c2pa_manifest": 0,
 }
+C2PA_INVALID_POINTS = 40
 MEDIUM_AT, HIGH_AT = 20.0, 45.0
 CHECKS_RUN = sorted(FLAG_POINTS)
-CHECKS_NOT_RUN = ["thumbnail_mismatch"]
 
 EDITORS = re.compile(
     r"photoshop|lightroom|gimp|affinity|pixelmator|paint\.net|paintshop|snapseed|picsart|canva|luminar|"
@@ -50,39 +63,104 @@ EDITORS = re.compile(
 )
 GENERATORS = re.compile(
     r"dall[-·\s]?e|midjourney|stable[\s_-]?diffusion|firefly|imagen|novelai|comfyui|automatic1111|"
-    r"invokeai|leonardo\.ai|dreamstudio|bing image creator|flux\.1|gpt-4o|ideogram|nightcafe",
+    r"invokeai|leonardo\.ai|dreamstudio|bing image creator|flux\.1|gpt-4o|gpt-image|openai|chatgpt|ideogram|"
+    r"nightcafe|runway|gemini",
     re.IGNORECASE,
 )
-SYNTHETIC_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeSynthetic", "algorithmicMedia")
+SYNTHETIC_SOURCE_TYPES = (
+    "trainedAlgorithmicMedia",
+    "compositeSynthetic",
+    "algorithmicMedia",
+    "compositeWithTrainedAlgorithmicMedia",
+)
 AI_PNG_KEYS = ("parameters", "prompt", "workflow", "sd-metadata", "invokeai_metadata", "dream")
-
-_IFD_EXIF, _IFD_GPS = 0x8769, 0x8825
-_TIFF_TAGS = {
-    "Make": 0x010F,
-    "Model": 0x0110,
-    "Software": 0x0131,
-    "DateTime": 0x0132,
-    "Orientation": 0x0112,
-    "Artist": 0x013B,
-    "Copyright": 0x8298,
-}
-_EXIF_TAGS = {
-    "ExposureTime": 0x829A,
-    "FNumber": 0x829D,
-    "ISOSpeedRatings": 0x8827,
-    "DateTimeOriginal": 0x9003,
-    "DateTimeDigitized": 0x9004,
-    "FocalLength": 0x920A,
-    "LensMake": 0xA433,
-    "LensModel": 0xA434,
-    "MakerNote": 0x927C,
-}
 _DATE_TOLERANCE_S = 60
 
 
 def analyze(media: Media) -> AnalyzerResult:
+    info, data = media.info, media.data
+    facts = _file_facts(media)
+    warnings_found: list[str] = list(info.notes)
+    img = _open(data)
+    exif, gps, exif_all, exif_error = exif_fields.read_exif(img)
+    if exif_error:
+        warnings_found.append(f"EXIF could not be fully parsed: {exif_error}")
+    facts["timestamps"] = {
+        label: exif[tag]
+        for label, tag in (
+            ("captured", "DateTimeOriginal"),
+            ("digitized", "DateTimeDigitized"),
+            ("modified", "DateTime"),
+        )
+        if exif.get(tag)
+    }
+    xmp = embedded_metadata.read_xmp(img, data)
+    texts = embedded_metadata.png_text(img)
+    structure = file_structure.describe(data, info.format)
+    warnings_found += structure.get("problems", [])
+    credentials = content_credentials.read(data, info.mime)
+    thumbnail, thumbnail_map = _thumbnail(data, structure, (info.width, info.height))
+    tables = _tables_vs_camera(img, exif) if info.format == "JPEG" else None
+
+    flags: dict[str, str] = {}
+    software = " ".join(str(exif.get("Software") or "").split() + [xmp.get("creator_tool") or ""]).strip()
+    history_tools = " ".join(e.get("software", "") for e in xmp.get("history_events", []))
+    if m := EDITORS.search(software) or EDITORS.search(history_tools):
+        flags["editing_software"] = (
+            f"software fields name an editor: '{(software or history_tools)[:200]}' ({m.group(0)})"
+        )
+    if xmp.get("history"):
+        flags["xmp_edit_history"] = f"XMP edit history present: {xmp['history'][:200]}"
+    if reason := _metadata_missing(info.format, exif):
+        flags["metadata_missing"] = reason
+    if thumbnail.get("mismatch"):
+        flags["thumbnail_mismatch"] = _thumbnail_evidence(thumbnail)
+    if gps:
+        flags["gps_present"] = f"GPS position {gps['latitude']:.6f}, {gps['longitude']:.6f}"
+    if reason := _date_inconsistency(exif, gps, xmp):
+        flags["date_inconsistent"] = reason
+    if reason := _ai_generator_evidence(exif, xmp, texts, credentials, data):
+        flags["ai_generator_tag"] = reason
+    if credentials.get("present"):
+        flags["c2pa_manifest"] = _c2pa_evidence(credentials)
+
+    score = sum(FLAG_POINTS[f] for f in flags)
+    if credentials.get("state") == "Invalid":
+        score += C2PA_INVALID_POINTS
+    score = float(min(100, score))
+    band = level(score, MEDIUM_AT, HIGH_AT)
+    details = {
+        "file": facts,
+        "readers": ["pillow", "byte parser"] + (["c2pa-python"] if credentials.get("validated") else []),
+        "exif": exif,
+        "exif_all": exif_all,
+        "gps": gps,
+        "xmp": xmp,
+        "iptc": embedded_metadata.read_iptc(img) if info.format == "JPEG" else {},
+        "icc_profile": embedded_metadata.icc_description(img),
+        "png_text": texts,
+        "c2pa": credentials,
+        "thumbnail": thumbnail,
+        "quantization_vs_camera": tables,
+        "structure": structure,
+        "strings": file_structure.printable_strings(data, file_structure.metadata_spans(structure, len(data))),
+        "flags": sorted(flags),
+        "flag_evidence": flags,
+        "metadata_score": score,
+        "level": band,
+        "checks_run": CHECKS_RUN,
+        "warnings": warnings_found,
+    }
+    if (dump := exiftool.read(data)) is not None:
+        details["exiftool"] = dump
+        details["readers"].append(f"exiftool {dump.get('version') or ''}".strip())
+    extra = {"thumbnail_difference": thumbnail_map} if thumbnail_map is not None else {}
+    return AnalyzerResult("ok", score, _interpretation(flags, band, credentials), details, extra_maps=extra)
+
+
+def _file_facts(media: Media) -> dict[str, Any]:
     info = media.info
-    facts: dict[str, Any] = {
+    return {
         "file_name": media.filename,
         "format": info.format,
         "media_type": info.mime,
@@ -96,179 +174,67 @@ def analyze(media: Media) -> AnalyzerResult:
         "md5": hashlib.md5(media.data).hexdigest(),
         "sha256": hashlib.sha256(media.data).hexdigest(),
     }
-    warnings_found: list[str] = []
-    img = _open(media.data)
-    exif, gps, exif_all, exif_error = _read_exif(img)
-    if exif_error:
-        warnings_found.append(f"EXIF could not be fully parsed: {exif_error}")
-    xmp = _read_xmp(img, media.data)
-    texts = _png_text(img)
-
-    facts["timestamps"] = {
-        label: exif[tag]
-        for label, tag in (
-            ("captured", "DateTimeOriginal"),
-            ("digitized", "DateTimeDigitized"),
-            ("modified", "DateTime"),
-        )
-        if exif.get(tag)
-    }
-    flags: dict[str, str] = {}
-    software = " ".join(str(exif.get(k) or "") for k in ("Software",)) + " " + (xmp.get("creator_tool") or "")
-    if m := EDITORS.search(software):
-        flags["editing_software"] = f"software field names an editor: '{software.strip()}' ({m.group(0)})"
-    if xmp.get("history"):
-        flags["xmp_edit_history"] = f"XMP edit history present: {xmp['history'][:200]}"
-    if info.format == "JPEG" and not exif:
-        flags["metadata_missing"] = (
-            "JPEG without EXIF metadata: cameras and phones always write EXIF; it was removed or never existed"
-        )
-    elif info.format == "JPEG" and not (exif.get("Make") or exif.get("Model")) and not exif.get("DateTimeOriginal"):
-        flags["metadata_missing"] = (
-            "EXIF present but without camera make/model or capture time, which cameras always write"
-        )
-    if gps:
-        flags["gps_present"] = f"GPS position {gps['latitude']:.6f}, {gps['longitude']:.6f}"
-    if reason := _date_inconsistency(exif, gps):
-        flags["date_inconsistent"] = reason
-    if reason := _ai_generator_evidence(exif, xmp, texts, media.data):
-        flags["ai_generator_tag"] = reason
-    if _has_c2pa(media.data):
-        flags["c2pa_manifest"] = "C2PA/JUMBF manifest present (not validated in this version)"
-
-    score = float(min(100, sum(FLAG_POINTS[f] for f in flags)))
-    band = level(score, MEDIUM_AT, HIGH_AT)
-    details = {
-        "file": facts,
-        "exif": exif,
-        "exif_all": exif_all,
-        "gps": gps,
-        "xmp": {k: v for k, v in xmp.items() if k != "raw"},
-        "png_text_keys": sorted(texts),
-        "flags": sorted(flags),
-        "flag_evidence": flags,
-        "metadata_score": score,
-        "level": band,
-        "checks_run": CHECKS_RUN,
-        "checks_not_run": CHECKS_NOT_RUN,
-        "warnings": warnings_found + list(info.notes),
-    }
-    return AnalyzerResult("ok", score, _interpretation(flags, band), details)
 
 
-FLAG_PHRASES = {
-    "editing_software": "the file was saved by editing software",
-    "xmp_edit_history": "it carries an edit history",
-    "date_inconsistent": "its dates disagree",
-    "metadata_missing": "camera metadata is missing (stripped by an editor, a messaging app or a website)",
-    "ai_generator_tag": "it is tagged as made by an AI generator",
-    "gps_present": "it contains a GPS position (privacy: remove it before publishing)",
-    "c2pa_manifest": "it has C2PA Content Credentials (not yet validated here)",
-}
+def _metadata_missing(fmt: str, exif: dict) -> str | None:
+    if fmt != "JPEG":
+        return None  # PNG, WebP and GIF files rarely carry camera EXIF, even untouched
+    if not exif:
+        return "JPEG without EXIF metadata: cameras and phones always write EXIF; it was removed or never existed"
+    if not (exif.get("Make") or exif.get("Model")) and not exif.get("DateTimeOriginal"):
+        return "EXIF present but without camera make/model or capture time, which cameras always write"
+    return None
 
 
-def _interpretation(flags: dict[str, str], band: str) -> str:
-    if not flags:
+def _thumbnail(data: bytes, structure: dict, size: tuple[int, int]) -> tuple[dict[str, Any], np.ndarray | None]:
+    embedded = exif_thumbnail.extract(data, structure)
+    if embedded is None:
+        return {"present": False}, None
+    comparison = exif_thumbnail.compare(data, embedded, size)
+    if comparison is None:
+        return {"present": True, "compared": False, "reason": "blank or undecodable thumbnail"}, None
+    return {"present": True, "compared": True, **comparison.to_dict()}, comparison.difference
+
+
+def _thumbnail_evidence(t: dict[str, Any]) -> str:
+    if t["framing_differs"]:
         return (
-            "Metadata shows no sign of editing. Metadata is easily removed or forged, so this is not proof "
-            "that the image is original."
+            "the EXIF thumbnail shows a picture of another shape, without the bars cameras pad previews "
+            "with: the image was cropped after the camera wrote the thumbnail"
         )
-    text = "Metadata: " + "; ".join(phrase for flag, phrase in FLAG_PHRASES.items() if flag in flags)
-    text += f" ({band} concern)."
-    if "editing_software" in flags or "xmp_edit_history" in flags:
-        text += " Editors also re-save harmless crops and resizes; check the pixel analyzers."
-    return text
+    if t["correlation"] < exif_thumbnail.MIN_CORRELATION:
+        return (
+            f"the EXIF thumbnail shows a different picture or framing (correlation {t['correlation']:.2f}): "
+            "cropped, rotated or replaced after the camera wrote it"
+        )
+    where = f" at x,y,w,h = {t['largest_differing_region_box']}" if t.get("largest_differing_region_box") else ""
+    return (
+        f"a region covering {100 * t['largest_differing_region_share']:.1f}% of the EXIF thumbnail differs from "
+        f"the image{where}: the picture was changed after the camera wrote the thumbnail"
+    )
 
 
-def _open(data: bytes) -> Image.Image:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return Image.open(io.BytesIO(data))
-
-
-def _read_exif(img: Image.Image) -> tuple[dict, dict | None, dict, str | None]:
-    """Selected EXIF fields, GPS in decimal degrees, all readable tags, and a parse error."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            raw = img.getexif()
-            exif_ifd = raw.get_ifd(_IFD_EXIF)
-            gps_ifd = raw.get_ifd(_IFD_GPS)
-    except Exception as exc:  # malformed EXIF must never stop the analysis
-        return {}, None, {}, str(exc)[:200]
-    selected: dict[str, Any] = {}
-    for name, tag in _TIFF_TAGS.items():
-        if tag in raw:
-            selected[name] = _jsonable(raw[tag])
-    for name, tag in _EXIF_TAGS.items():
-        if tag in exif_ifd:
-            selected[name] = "present" if name == "MakerNote" else _jsonable(exif_ifd[tag])
-    selected = {k: v for k, v in selected.items() if v not in (None, "", [])}
-    if "ExposureTime" in selected and isinstance(selected["ExposureTime"], float) and selected["ExposureTime"] > 0:
-        t = selected["ExposureTime"]
-        selected["ShutterSpeed"] = f"1/{round(1 / t)} s" if t < 1 else f"{t:g} s"
-    all_tags = {}
-    for source in (raw, exif_ifd):
-        for tag, value in source.items():
-            if tag in (_IFD_EXIF, _IFD_GPS, 0x927C):
-                continue
-            name = ExifTags.TAGS.get(tag, f"0x{tag:04X}")
-            v = _jsonable(value)
-            if v is not None:
-                all_tags[name] = v
-    return selected, _gps(gps_ifd), all_tags, None
-
-
-def _gps(gps_ifd: dict) -> dict | None:
-    try:
-        lat, lon = _dms(gps_ifd[2]), _dms(gps_ifd[4])
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
+def _tables_vs_camera(img: Image.Image, exif: dict) -> dict[str, Any] | None:
+    """The quantization-table fingerprint against the EXIF camera (see jpeg_tables.fingerprint)."""
+    quantization = getattr(img, "quantization", None)
+    if not quantization:
         return None
-    if str(gps_ifd.get(1, "N")).upper().startswith("S"):
-        lat = -lat
-    if str(gps_ifd.get(3, "E")).upper().startswith("W"):
-        lon = -lon
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
-        return None
-    out: dict[str, Any] = {
-        "latitude": round(lat, 7),
-        "longitude": round(lon, 7),
-        "map_url": f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=16/{lat:.6f}/{lon:.6f}",
-    }
-    if 6 in gps_ifd:
-        try:
-            alt = float(gps_ifd[6])
-            out["altitude_m"] = round(-alt if gps_ifd.get(5) in (1, b"\x01") else alt, 1)
-        except (TypeError, ValueError, ZeroDivisionError):
-            pass
-    if 29 in gps_ifd:
-        out["date_stamp"] = str(gps_ifd[29]).strip("\x00 ")
-    return out
+    fp = jpeg_tables.fingerprint(quantization, str(exif.get("Make") or ""), str(exif.get("Model") or ""))
+    return fp.to_dict()
 
 
-def _dms(value) -> float:
-    d, m, s = (float(v) for v in value)
-    return d + m / 60.0 + s / 3600.0
-
-
-def _parse_exif_date(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None
-
-
-def _date_inconsistency(exif: dict, gps: dict | None) -> str | None:
-    original = _parse_exif_date(exif.get("DateTimeOriginal"))
-    modified = _parse_exif_date(exif.get("DateTime"))
+def _date_inconsistency(exif: dict, gps: dict | None, xmp: dict) -> str | None:
+    original = exif_fields.parse_exif_date(exif.get("DateTimeOriginal"))
+    modified = exif_fields.parse_exif_date(exif.get("DateTime"))
     if original and modified:
         delta = (modified - original).total_seconds()
         if delta > _DATE_TOLERANCE_S:
             return f"modified {exif['DateTime']} after capture {exif['DateTimeOriginal']} ({delta / 3600:.1f} h later)"
         if delta < -_DATE_TOLERANCE_S:
             return f"modification date {exif['DateTime']} is before capture {exif['DateTimeOriginal']}"
+    xmp_modified = exif_fields.parse_exif_date(str(xmp.get("modify_date", "")).replace("-", ":").replace("T", " "))
+    if original and xmp_modified and (xmp_modified - original).total_seconds() > _DATE_TOLERANCE_S + 86400:
+        return f"XMP ModifyDate {xmp['modify_date']} is more than a day after capture {exif['DateTimeOriginal']}"
     stamp = (gps or {}).get("date_stamp", "")
     if original and re.fullmatch(r"\d{4}:\d{2}:\d{2}", stamp):
         try:
@@ -282,39 +248,12 @@ def _date_inconsistency(exif: dict, gps: dict | None) -> str | None:
     return None
 
 
-def _read_xmp(img: Image.Image, data: bytes) -> dict[str, Any]:
-    packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
-    if isinstance(packet, str):
-        packet = packet.encode("utf-8", "replace")
-    if not packet:
-        start = data.find(b"<x:xmpmeta")
-        end = data.find(b"</x:xmpmeta>", start)
-        packet = data[start : end + 12] if start >= 0 and end > start else b""
-    if not packet:
-        return {}
-    text = packet.decode("utf-8", "replace")
-    out: dict[str, Any] = {"present": True}
-    if m := re.search(r'CreatorTool(?:="|>)([^"<]+)', text):
-        out["creator_tool"] = m.group(1)
-    actions = re.findall(r'stEvt:(?:action|softwareAgent)(?:="|>)([^"<]+)', text)
-    if actions or "photoshop:History" in text:
-        out["history"] = "; ".join(dict.fromkeys(actions)) or "photoshop:History"
-    if m := re.search(r'DigitalSourceType(?:="|>)([^"<]+)', text):
-        out["digital_source_type"] = m.group(1)
-    if "DocumentAncestors" in text:
-        out["document_ancestors"] = True
-    out["raw"] = text
-    return out
-
-
-def _png_text(img: Image.Image) -> dict[str, str]:
-    texts = getattr(img, "text", None)
-    if not isinstance(texts, dict):
-        return {}
-    return {str(k): str(v) for k, v in texts.items()}
-
-
-def _ai_generator_evidence(exif: dict, xmp: dict, texts: dict[str, str], data: bytes) -> str | None:
+def _ai_generator_evidence(exif: dict, xmp: dict, texts: dict[str, str], credentials: dict, data: bytes) -> str | None:
+    source_types = [t for t in credentials.get("digital_source_types", []) if t in SYNTHETIC_SOURCE_TYPES]
+    if source_types:
+        return f"C2PA manifest declares digital source type {', '.join(source_types)}"
+    if (tool := credentials.get("claim_generator")) and (m := GENERATORS.search(tool)):
+        return f"C2PA claim generator names a generator: '{tool}' ({m.group(0)})"
     source_type = xmp.get("digital_source_type", "")
     if any(t in source_type for t in SYNTHETIC_SOURCE_TYPES):
         return f"IPTC DigitalSourceType = {source_type}"
@@ -331,33 +270,49 @@ def _ai_generator_evidence(exif: dict, xmp: dict, texts: dict[str, str], data: b
     return None
 
 
-def _has_c2pa(data: bytes) -> bool:
-    head = data[:8_000_000]
-    return b"jumb" in head and b"c2pa" in head
+def _c2pa_evidence(c: dict[str, Any]) -> str:
+    if not c.get("validated"):
+        return f"C2PA manifest present, not validated ({c.get('reason', 'no validator')})"
+    who = f", signed by {c['signer']}" if c.get("signer") else ""
+    tool = f", made with {c['claim_generator']}" if c.get("claim_generator") else ""
+    failed = [f["code"] for f in c.get("failures", []) if f["code"] != "signingCredential.untrusted"]
+    problems = f"; failed checks: {', '.join(failed)}" if failed else ""
+    return f"C2PA manifest {c.get('state', 'unknown')}{who}{tool}{problems}"
 
 
-def _jsonable(value: Any) -> Any:
-    """EXIF values as JSON: rationals to floats, bytes to short text, others dropped."""
-    if isinstance(value, str):
-        value = value.strip("\x00 ").strip()
-        return value[:500] if value else None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return round(value, 6) if value == value and abs(value) != float("inf") else None
-    if hasattr(value, "numerator") and hasattr(value, "denominator"):
-        try:
-            return round(float(value), 6) if value.denominator else None
-        except (ZeroDivisionError, ValueError):
-            return None
-    if isinstance(value, (tuple, list)):
-        items = [_jsonable(v) for v in value[:16]]
-        return items if all(i is not None for i in items) else None
-    if isinstance(value, bytes):
-        text = value.strip(b"\x00 ")
-        if text and len(text) <= 64 and all(32 <= c < 127 for c in text):
-            return text.decode("ascii")
-        return None
-    return None
+FLAG_PHRASES = {
+    "editing_software": "the file was saved by editing software",
+    "thumbnail_mismatch": "its EXIF thumbnail no longer matches the picture",
+    "xmp_edit_history": "it carries an edit history",
+    "date_inconsistent": "its dates disagree",
+    "metadata_missing": "camera metadata is missing (stripped by an editor, a messaging app or a website)",
+    "ai_generator_tag": "it is tagged as made by an AI generator",
+    "gps_present": "it contains a GPS position (privacy: remove it before publishing)",
+    "c2pa_manifest": "it has C2PA Content Credentials",
+}
+
+
+def _interpretation(flags: dict[str, str], band: str, credentials: dict[str, Any]) -> str:
+    if not flags:
+        return (
+            "Metadata shows no sign of editing. Metadata is easily removed or forged, so this is not proof "
+            "that the image is original."
+        )
+    text = "Metadata: " + "; ".join(phrase for flag, phrase in FLAG_PHRASES.items() if flag in flags)
+    text += f" ({band} concern)."
+    if credentials.get("state") == "Invalid":
+        text += " The C2PA manifest does NOT validate: the file or its manifest changed after signing."
+    elif credentials.get("state") in ("Valid", "Trusted"):
+        text += (
+            f" The C2PA manifest validates ({credentials['state']}): it proves who signed the claims, not that "
+            "they are true; its signer is not on a trust list checked here."
+        )
+    if "editing_software" in flags or "xmp_edit_history" in flags:
+        text += " Editors also re-save harmless crops and resizes; check the pixel analyzers."
+    return text
+
+
+def _open(data: bytes) -> Image.Image:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Image.open(io.BytesIO(data))
