@@ -2,13 +2,16 @@
 
 ``vforensics analyze PATH... --out DIR`` runs the full pipeline (the real state machine on
 the embedded engine) on each file and writes ``DIR/<file name>/`` with report.json,
-report.zip, maps/ and heatmaps/. Exit status: 0 when every file was analysed, 1 when any
-file was refused or unreadable, 2 for usage errors.
+report.zip, maps/ and heatmaps/. ``vforensics metadata FILE`` prints the metadata-only
+report as JSON; ``vforensics compare A B`` prints the comparison as JSON (``--out DIR``
+also writes its SSIM difference map and heatmap). Exit status: 0 when every file was
+analysed, 1 when any file was refused or unreadable, 2 for usage errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -32,12 +35,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("vforensics-out"), help="output folder (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=1, help="files analysed at once (default: %(default)s)")
     p.add_argument("--verbose", action="store_true", help="show the handlers' logs")
+    p = sub.add_parser("metadata", help="print the metadata-only report of an image as JSON")
+    p.add_argument("file", type=Path)
+    p = sub.add_parser("compare", help="compare two images (SSIM, perceptual hashes, SHA-256) as JSON")
+    p.add_argument("a", type=Path)
+    p.add_argument("b", type=Path)
+    p.add_argument("--out", type=Path, help="also write the SSIM difference map and heatmap here")
     for name, help_text in TOOLS.items():
         tool = sub.add_parser(name, help=help_text, add_help=False)
         tool.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command == "analyze":
         return analyze(args)
+    if args.command == "metadata":
+        return metadata(args)
+    if args.command == "compare":
+        return compare(args)
     return run_tool(args.command, args.args)
 
 
@@ -113,6 +126,46 @@ def analyze(args: argparse.Namespace) -> int:
             f"reports in {args.out}{os.sep}"
         )
     return 1 if failed else 0
+
+
+def metadata(args: argparse.Namespace) -> int:
+    from vforensics.metadata_report import metadata_report
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"vforensics: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    report = metadata_report(data, args.file.name)
+    print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    return 1 if "error" in report else 0
+
+
+def compare(args: argparse.Namespace) -> int:
+    from vforensics import maps
+    from vforensics.compare import compare as compare_media
+    from vforensics.errors import MediaRejected
+    from vforensics.media.image import Media
+
+    loaded = []
+    for path in (args.a, args.b):
+        try:
+            loaded.append(Media.from_bytes(path.read_bytes(), path.name))
+        except OSError as exc:
+            print(f"vforensics: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return 1
+        except MediaRejected as rejected:
+            print(json.dumps({"error": {"code": rejected.code, "message": rejected.message, "file": str(path)}}))
+            return 1
+    result = compare_media(*loaded)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        h, w = result.difference.shape
+        (args.out / "ssim_difference.png").write_bytes(maps.gray_png(result.difference, w, h))
+        (args.out / "ssim_heatmap.png").write_bytes(maps.heatmap_png(result.difference, result.preview))
+        result.report["files_written"] = ["ssim_difference.png", "ssim_heatmap.png"]
+    print(json.dumps(result.report, indent=2))
+    return 0
 
 
 def describe(outcome) -> str:
