@@ -244,9 +244,10 @@ def test_sam_build_fits_lambda_unzipped_limit(sam_build: Path):
         if props.get("PackageType") == "Image":
             continue
         code = _tree_bytes(sam_build / props["CodeUri"])
-        layer_refs = [ref["Ref"] for ref in props.get("Layers", global_layers) if "Ref" in ref]
+        layer_refs = [ref["Ref"] for ref in [*global_layers, *props.get("Layers", [])] if "Ref" in ref]  # additive
         layer = sum(_tree_bytes(layers[ref]) for ref in layer_refs)
         rows.append((name, code, layer, code + layer))
+        assert ("C2paLayer" in layer_refs) == (name == "AnalyzerMetadataFunction"), name
     assert rows
     print(
         f"{'function':28} {'code MB':>9} {'layers MB':>10} {'total MB':>9}  (limit {LAMBDA_UNZIPPED_LIMIT / 1e6:.1f})"
@@ -276,6 +277,29 @@ def test_built_layer_imports_on_linux(sam_build: Path):
     result = _run([str(python), "-I", "-S", "-c", code, str(site)], cwd=sam_build)
     assert result.returncode == 0, result.stdout + result.stderr
     print(f"layer imports: numpy, cv2, Pillow = {result.stdout.strip()}")
+
+
+def test_built_c2pa_layer_validates_a_manifest_on_its_own(sam_build: Path, tmp_path: Path):
+    """c2pa-python without its signing-time dependencies reads and validates a signed file."""
+    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
+        pytest.skip("the layer holds a manylinux x86_64 native library")
+    from tests.unit.c2pa_signing import sign_jpeg
+    from tests.unit.images import encode, natural_rgb
+
+    site = sam_build / "C2paLayer" / "python"
+    assert not list(site.glob("c2pa/libs/*.rlib")), "the unused Rust static library must be pruned"
+    signed = tmp_path / "signed.jpg"
+    signed.write_bytes(sign_jpeg(encode(natural_rgb(), "JPEG", quality=90)))
+    code = (
+        "import sys, io; sys.path.insert(0, sys.argv[1]); import c2pa;"
+        "assert c2pa.__file__.startswith(sys.argv[1]);"
+        "r = c2pa.Reader('image/jpeg', io.BytesIO(open(sys.argv[2], 'rb').read()));"
+        "print(r.get_validation_state())"
+    )
+    python = _python312_dir() / "python3.12"
+    result = _run([str(python), "-I", "-S", "-c", code, str(site), str(signed)], cwd=sam_build)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "Valid"
 
 
 @pytest.fixture(scope="module")

@@ -937,7 +937,10 @@ def measure_sizes(build_dir: Path, log: Log = _stderr) -> dict[str, Any]:
         if r.get("Type") != "AWS::Serverless::Function" or props.get("PackageType") == "Image":
             continue
         code_dir = build_dir / props["CodeUri"]
-        refs = [ref["Ref"] for ref in props.get("Layers", global_layers) if isinstance(ref, dict) and "Ref" in ref]
+        # SAM adds a function's own Layers to the global ones
+        refs = [
+            ref["Ref"] for ref in [*global_layers, *props.get("Layers", [])] if isinstance(ref, dict) and "Ref" in ref
+        ]
         code = _tree_bytes(code_dir)
         layer_bytes = sum(layer_rows[ref]["unzipped_bytes"] for ref in refs if ref in layer_rows)
         functions[name] = {
