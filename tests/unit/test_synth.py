@@ -68,7 +68,10 @@ def test_csv_lists_every_class_for_every_source(runs: dict[str, Path], pool: Pat
     rows = _rows(runs["a"])
     assert list(rows[0]) == list(synth.CSV_HEADER)
     sources = sorted(p.name for p in pool.iterdir())
-    assert sorted((r["source"], r["class"]) for r in rows) == sorted((s, c) for s in sources for c in CLASSES)
+    expected = [
+        (s, c) for s in sources for c in CLASSES if c != "thumbnail_kept" or _has_thumbnail((pool / s).read_bytes())
+    ]
+    assert sorted((r["source"], r["class"]) for r in rows) == sorted(expected)
     assert "| splice | 3 |" in (runs["a"] / "README.md").read_text(encoding="utf-8")
 
 
@@ -241,3 +244,36 @@ def test_edits_that_change_no_pixel_are_left_out(pool: Path, tmp_path: Path) -> 
     black = sorted(r["class"] for r in rows if r["source"] == "zz_black.jpg")
     assert black == ["original", "splice"]  # a copy inside a black frame is no forgery; a splice into it is
     assert sum(r["class"] == "copy_move" for r in rows) == len(list(pool.glob("*.jpg")))
+
+
+def _has_thumbnail(data: bytes) -> bool:
+    exif = Image.open(io.BytesIO(data)).info.get("exif", b"")
+    return b"\xff\xd8\xff" in exif[6:]
+
+
+def test_only_thumbnail_kept_cases_keep_a_stale_thumbnail(runs: dict[str, Path], pool: Path) -> None:
+    out = runs["a"]
+    for row in _rows(out):
+        data = (out / row["file"]).read_bytes()
+        if row["class"] == "thumbnail_kept":
+            source = Image.open(pool / row["source"])
+            x0, y0, x1, y1 = json.loads(row["params"])["crop_box"]
+            assert Image.open(out / row["file"]).size == (x1 - x0, y1 - y0)
+            kept = ((x1 - x0) / source.width, (y1 - y0) / source.height)
+            assert all(k == 1.0 or 0.74 <= k <= 0.9 for k in kept) and min(kept) < 1.0
+            assert Image.open(io.BytesIO(data)).info["exif"] == source.info["exif"]
+        elif row["class"] in LOCALISED:
+            assert not _has_thumbnail(data)
+            assert Image.open(io.BytesIO(data)).getexif().get(EXIF_MAKE)  # the rest of EXIF is kept
+
+
+def test_generator_tag_cases_are_flagged_by_the_metadata_analyzer(runs: dict[str, Path]) -> None:
+    from vforensics.analyzers import metadata
+    from vforensics.media.image import Media
+
+    out = runs["a"]
+    tagged = [r for r in _rows(out) if r["class"] == "generator_tag"]
+    assert tagged and all(r["expected_flags"] == "ai_generator_tag" for r in tagged)
+    for row in tagged:
+        result = metadata.analyze(Media.from_bytes((out / row["file"]).read_bytes(), "x.jpg"))
+        assert "ai_generator_tag" in result.details["flags"], row

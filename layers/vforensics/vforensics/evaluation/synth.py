@@ -77,6 +77,8 @@ CLASSES: tuple[str, ...] = (
     "date_modified",
     "resave_foreign_tables",
     "resave_same_tables",
+    "thumbnail_kept",
+    "generator_tag",
 )
 LOCALISED: frozenset[str] = frozenset({"copy_move", "copy_move_rotated", "copy_move_scaled", "splice", "inpaint"})
 
@@ -99,7 +101,24 @@ EXPECTED_FLAGS = {
     "exif_stripped": "metadata_missing",
     "editor_software": "editing_software",
     "date_modified": "date_inconsistent",
+    "thumbnail_kept": "thumbnail_mismatch",
+    "generator_tag": "ai_generator_tag",
 }
+#: thumbnail_kept: this share of the width and/or height is cropped away, EXIF (and its thumbnail) kept
+CROP_FRACTION = (0.10, 0.25)
+#: generator_tag: how generators and their wrappers label output (EXIF Software, XMP CreatorTool,
+#: IPTC digital source type)
+GENERATOR_NAMES = ("Midjourney v6.1", "DALL-E 3", "Adobe Firefly Image 3", "Stable Diffusion XL 1.0", "Imagen 3")
+_XMP_SOURCE_TYPE = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+    'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>'
+    "</rdf:RDF></x:xmpmeta>"
+)
+_XMP_CREATOR_TOOL = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{tool}"/></rdf:RDF></x:xmpmeta>'
+)
 EDITORS = (
     "Adobe Photoshop 25.0 (Windows)",
     "Adobe Photoshop Lightroom Classic 13.1 (Macintosh)",
@@ -517,7 +536,7 @@ def _make_case(ctx: _Context, cls: str, seed: int) -> Case | None:
         return None  # a copy or fill inside a blank frame changes no pixel: nothing to detect
     avoid = ctx.source.quality if cls == "resave" else None
     quality = draw_quality(rng, avoid)
-    _save_jpeg(rgb, image_path, quality, ctx.keep)
+    _save_jpeg(rgb, image_path, quality, _without_thumbnail(ctx.keep))
     rel_mask = ""
     if mask is not None:
         rel_mask = f"masks/{cls}/{stem}.png"
@@ -539,6 +558,24 @@ def _metadata_case(ctx: _Context, cls: str, rng: np.random.Generator, image_path
         editor = EDITORS[int(rng.integers(0, len(EDITORS)))]
         exif[_SOFTWARE] = editor
         keep["exif"], params = exif.tobytes(), {"software": editor}
+    elif cls == "thumbnail_kept":  # cropped in an editor that copies the EXIF block unchanged
+        if b"\xff\xd8\xff" not in ctx.keep.get("exif", b"")[6:]:
+            return None
+        rgb, params = _crop(ctx.rgb, rng)
+        quality = draw_quality(rng, ctx.source.quality)
+        _save_jpeg(rgb, image_path, quality, keep)
+        params = {"source_quality": ctx.source.quality} | params
+        return Case(rel_image, cls, "", ctx.source.path.name, quality, params, EXPECTED_FLAGS[cls])
+    elif cls == "generator_tag":
+        name = GENERATOR_NAMES[int(rng.integers(0, len(GENERATOR_NAMES)))]
+        how = ("exif_software", "xmp_creator_tool", "iptc_source_type")[int(rng.integers(0, 3))]
+        if how == "exif_software":
+            exif[_SOFTWARE] = name
+            keep["exif"] = exif.tobytes()
+        else:
+            xmp = _XMP_SOURCE_TYPE if how == "iptc_source_type" else _XMP_CREATOR_TOOL.format(tool=name)
+            keep["xmp"] = xmp.encode()
+        params = {"tag": how} | ({} if how == "iptc_source_type" else {"generator": name})
     else:  # date_modified: the file's ModifyDate moved days after its capture time
         captured = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL)
         try:
@@ -552,6 +589,32 @@ def _metadata_case(ctx: _Context, cls: str, rng: np.random.Generator, image_path
     _save_jpeg(ctx.rgb, image_path, quality, keep)
     params = {"source_quality": ctx.source.quality} | params
     return Case(rel_image, cls, "", ctx.source.path.name, quality, params, EXPECTED_FLAGS[cls])
+
+
+def _without_thumbnail(keep: dict[str, bytes]) -> dict[str, bytes]:
+    """The metadata with EXIF re-serialised without its IFD1 thumbnail, as editors that rebuild
+    or drop the preview write it; the pixel classes use this so that a stale thumbnail (its own
+    class, ``thumbnail_kept``) does not give their edits away."""
+    if not keep.get("exif"):
+        return keep
+    exif = Image.Exif()
+    exif.load(keep["exif"])
+    return keep | {"exif": exif.tobytes()}
+
+
+def _crop(rgb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+    """Cut ``CROP_FRACTION`` of the width, the height or both, from random sides."""
+    h, w = rgb.shape[:2]
+    box = [0, 0, w, h]
+    axes = [[0], [1], [0, 1]][int(rng.integers(0, 3))]
+    for axis in axes:
+        size = (w, h)[axis]
+        cut = int(size * rng.uniform(*CROP_FRACTION))
+        before = int(rng.integers(0, cut + 1))
+        box[axis] += before
+        box[axis + 2] -= cut - before
+    x0, y0, x1, y1 = box
+    return np.ascontiguousarray(rgb[y0:y1, x0:x1]), {"crop_box": box}
 
 
 def _tables(path: Path) -> tuple[dict[int, list[int]], int]:
