@@ -6,6 +6,7 @@ Stages (each reuses what an earlier run left in --work unless --fresh):
   3. peers   pyIFD and the SIFT reference on the same cases, if .venv-peers exists (scripts/peers)
   4. perf    per-analyzer speed/memory, cold imports, sizes, cost (vforensics perf)
   5. local   one 12 MP image through the whole local pipeline (scripts/bench_local_run.py)
+  6. metadata flags, C2PA validation and thumbnail checks (scripts/bench_metadata.py)
 Usage: .venv/bin/python scripts/run_benchmarks.py [--work bench-out] [--fresh] [--skip-peers]
        [--peer-sources N] [--clone-sources N]
 """
@@ -120,6 +121,9 @@ def main() -> int:
     local_md = work / "local-run.md"
     seconds["local"] = run([VENV_BIN / "python", "scripts/bench_local_run.py", "--write", local_md])
     seconds["cfa-study"] = run([VENV_BIN / "python", "scripts/study_cfa.py", "--write", work / "cfa-study.md"])
+    seconds["metadata"] = run(
+        [VENV_BIN / "python", "scripts/bench_metadata.py", "--synth", synth, "--write", work / "metadata.md"]
+    )
 
     write_doc(work, seconds, peers=peers)
     return 0
@@ -193,6 +197,7 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
     lines += [f"- {line}" for line in summary_lines(ai)] + [""]
     lines += [perf_markdown(perf).replace("](perf_analyzers.png)", "](bench/perf_analyzers.png)"), ""]
     lines += [(work / "cfa-study.md").read_text().strip(), ""]
+    lines += [(work / "metadata.md").read_text().strip(), ""]
     lines += [(work / "local-run.md").read_text().strip(), ""]
     (DOCS / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
     print("wrote", DOCS / "BENCHMARKS.md")

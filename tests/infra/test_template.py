@@ -283,8 +283,8 @@ def test_built_c2pa_layer_validates_a_manifest_on_its_own(sam_build: Path, tmp_p
     """c2pa-python without its signing-time dependencies reads and validates a signed file."""
     if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
         pytest.skip("the layer holds a manylinux x86_64 native library")
-    from tests.unit.c2pa_signing import sign_jpeg
     from tests.unit.images import encode, natural_rgb
+    from vforensics.evaluation.c2pa_assets import sign_jpeg
 
     site = sam_build / "C2paLayer" / "python"
     assert not list(site.glob("c2pa/libs/*.rlib")), "the unused Rust static library must be pruned"

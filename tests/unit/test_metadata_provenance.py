@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from vforensics.analyzers import content_credentials, metadata
+from vforensics.evaluation.c2pa_assets import TRAINED_ALGORITHMIC_MEDIA, sign_jpeg
 from vforensics.media.image import Media
 
-from .c2pa_signing import TRAINED_ALGORITHMIC_MEDIA, sign_jpeg
 from .images import encode, natural_rgb, with_exif_thumbnail
 
 pytest.importorskip("c2pa")

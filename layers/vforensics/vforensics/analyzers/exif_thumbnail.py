@@ -28,6 +28,9 @@ from PIL import Image
 DIFF_LEVEL = 24.0
 #: differences are divided by (1 + local contrast / this), in luma levels
 CONTRAST_FLOOR = 8.0
+#: rows and columns at the edge of the picture's box left out of the region search: the
+#: padding bars' edges and the previews' resampling differ there on untouched files
+EDGE_PX = 2
 #: the flag fires when the image and thumbnail correlate less than this (different framing or picture) ...
 MIN_CORRELATION = 0.80
 #: ... or when one connected region of differing pixels covers more than this share of the thumbnail
@@ -176,7 +179,7 @@ def _refine(candidate: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Undo the small shifts and scale differences of the camera's preview by an ECC affine fit
     (Evangelidis & Psarakis 2008); the candidate unchanged when the fit does not converge."""
     warp = np.eye(2, 3, dtype=np.float32)
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-3)
     try:
         _, warp = cv2.findTransformECC(target, candidate, warp, cv2.MOTION_AFFINE, criteria, None, 3)
     except cv2.error:
@@ -196,9 +199,10 @@ def _matched_difference(image: np.ndarray, thumb: np.ndarray) -> np.ndarray:
     resampling do not count while texture present in one and absent in the other does.
     """
     x, y = image.astype(np.float64) / 255.0, thumb.astype(np.float64)
+    step = max(1, x.size // 4096)  # the curve has 4 coefficients: a few thousand samples fit it
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", np.exceptions.RankWarning)
-        coeffs = np.polynomial.polynomial.polyfit(x.ravel(), y.ravel(), 3)
+        coeffs = np.polynomial.polynomial.polyfit(x.ravel()[::step], y.ravel()[::step], 3)
     fitted = np.polynomial.polynomial.polyval(x, coeffs).astype(np.float32)
     diff = cv2.GaussianBlur(np.abs(thumb - fitted), (0, 0), 1.0)
     contrast = np.minimum(_local_std(fitted), _local_std(thumb))
@@ -215,6 +219,7 @@ def _largest_region(
 ) -> tuple[float, tuple[int, int, int, int] | None]:
     """Share of the thumbnail covered by the largest differing region, and its box in image pixels."""
     mask = (diff > DIFF_LEVEL).astype(np.uint8)
+    mask[:EDGE_PX], mask[-EDGE_PX:], mask[:, :EDGE_PX], mask[:, -EDGE_PX:] = 0, 0, 0, 0
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return 0.0, None

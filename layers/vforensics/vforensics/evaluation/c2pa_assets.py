@@ -1,4 +1,6 @@
-"""Signed C2PA test assets made with c2pa-python's own signing and throwaway test certificates.
+"""Signed C2PA assets for tests and benchmarks: c2pa-python's own signing, throwaway certificates.
+
+Development tooling (it needs the ``cryptography`` package, which the Lambda layers do not ship).
 
 C2PA signers need an end-entity certificate (not self-signed, digitalSignature key usage,
 an allowed extended key usage) issued by a CA; both are generated here for each run and
@@ -31,7 +33,7 @@ def _usage(**enabled: bool) -> x509.KeyUsage:
     return x509.KeyUsage(**{n: enabled.get(n, False) for n in names.split()})
 
 
-def test_signer_credentials() -> tuple[bytes, bytes]:
+def signer_credentials() -> tuple[bytes, bytes]:
     """(PEM certificate chain: signer then CA, PEM PKCS#8 private key), ES256."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
@@ -69,14 +71,11 @@ def test_signer_credentials() -> tuple[bytes, bytes]:
     return chain, private
 
 
-test_signer_credentials.__test__ = False  # a helper, not a test
-
-
 def sign_jpeg(jpeg: bytes, generator: str = "vforensics-tests", source_type: str = DIGITAL_CAPTURE) -> bytes:
     """``jpeg`` with an embedded, signed C2PA manifest (a c2pa.created action)."""
     import c2pa
 
-    chain, private = test_signer_credentials()
+    chain, private = signer_credentials()
     action = {"action": "c2pa.created", "digitalSourceType": source_type}
     manifest = {
         "claim_generator_info": [{"name": generator, "version": "1.0"}],
