@@ -1,7 +1,8 @@
 """Fit the overall score's reliabilities on the synthetic benchmark and write them.
 
 Reads the analyzer scores of every case that `make bench` analysed (bench-out/eval-synth),
-labels untouched originals 0 and every edit 1, and fits the noisy-OR reliabilities
+labels untouched originals 0 and every edit 1 (generator-tagged files, which are not
+edits, are left out), and fits the noisy-OR reliabilities
 (vforensics.evaluation.calibration). The originals' share of the loss is the smallest of
 NEGATIVE_WEIGHTS whose 5-fold cross-validation (grouped by source photo) rates at most
 MAX_FLAGGED of the originals MEDIUM or HIGH: a false alarm on an untouched photo is the
@@ -37,6 +38,8 @@ FEATURES = ("metadata", "ela", "noise", "jpeg", "copy_move", "cfa")
 HAND_SET = {"metadata": 0.8, "ela": 0.0, "noise": 0.4, "copy_move": 0.95, "jpeg": 0.5, "cfa": 0.4}
 MAP_CANDIDATES = ("ela", "noise", "jpeg", "cfa")
 MAP_CLASSES = ("splice", "inpaint")  # edits that only the maps can localise
+# a generator tag says "made by AI", not "edited": it belongs to ai_likelihood, not to this fit
+NOT_TAMPERING = ("generator_tag",)
 NEGATIVE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 MEDIUM_AT = 35.0  # = vforensics.scoring.MEDIUM_AT, not imported: scoring loads the file written here
 MAX_FLAGGED = 0.05  # target share of untouched originals rated MEDIUM or HIGH
@@ -45,7 +48,11 @@ OUT = ROOT / "layers" / "vforensics" / "vforensics" / "data" / "scoring_calibrat
 
 def load(cases_csv: Path, outputs: Path) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """Scores (n, k) in 0..1 (0 where an analyzer did not score), labels, groups, classes."""
-    results = [r for r in collect(read_cases(cases_csv), outputs) if r.status == "COMPLETED"]
+    results = [
+        r
+        for r in collect(read_cases(cases_csv), outputs)
+        if r.status == "COMPLETED" and r.case.label not in NOT_TAMPERING
+    ]
     scores = np.array([[(r.scores.get(f) or 0.0) / 100.0 for f in FEATURES] for r in results])
     labels = np.array([0.0 if r.case.label == "original" else 1.0 for r in results])
     groups = [Path(r.case.file).stem for r in results]

@@ -74,6 +74,20 @@ def test_modified_after_capture_is_a_date_inconsistency(root):
     assert "date_inconsistent" in result.details["flags"]
 
 
+def test_a_clock_set_back_is_not_an_edit(root):
+    data = _resave((root / "samples" / "iphone4.jpg").read_bytes(), DateTime="2009:02:01 10:00:00")
+    assert "date_inconsistent" not in _analyze(data).details["flags"]
+
+
+def test_generator_names_must_be_whole_words(root):
+    def flags(software: str) -> list[str]:
+        return _analyze(_resave((root / "samples" / "iphone4.jpg").read_bytes(), Software=software)).details["flags"]
+
+    assert "ai_generator_tag" in flags("Midjourney v6.1")
+    assert "ai_generator_tag" in flags("DALL-E 3")
+    assert "ai_generator_tag" not in flags("Gemini11 firmware 1.0")
+
+
 def test_stripped_jpeg_is_metadata_missing(root):
     img = Image.open(root / "samples" / "iphone4.jpg")
     stripped = encode(img, "JPEG", quality=90)
@@ -103,6 +117,19 @@ def test_xmp_history_is_flagged():
     data = encode(natural_rgb(), "JPEG", quality=90, xmp=xmp)
     result = _analyze(data)
     assert {"xmp_edit_history", "editing_software"} <= set(result.details["flags"])
+
+
+def test_exif_offsets_pointing_outside_the_block_are_not_fatal():
+    good = encode(natural_rgb(), "JPEG", quality=90)
+    # IFD0 says 2 entries; the second's value offset (and the next-IFD offset) point far past the block
+    tiff = b"II*\x00\x08\x00\x00\x00" + b"\x02\x00"
+    tiff += b"\x0f\x01\x02\x00\x06\x00\x00\x00\x00\x00\xff\x7f"  # Make, 6 chars at offset 0x7fff0000
+    tiff += b"\x31\x01\x02\x00\x04\x00\x00\x00GIMP"  # Software inline
+    tiff += b"\x00\x00\x00\x10"  # next IFD at 0x10000000
+    app1 = b"Exif\x00\x00" + tiff
+    broken = good[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + good[2:]
+    result = _analyze(broken)
+    assert result.status == "ok" and "Make" not in result.details["exif"]
 
 
 def test_malformed_exif_is_reported_not_fatal():
