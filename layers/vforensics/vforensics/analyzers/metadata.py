@@ -103,28 +103,7 @@ def analyze(media: Media) -> AnalyzerResult:
     thumbnail, thumbnail_map = _thumbnail(data, structure, (info.width, info.height))
     tables = _tables_vs_camera(img, exif) if info.format == "JPEG" else None
 
-    flags: dict[str, str] = {}
-    software = " ".join(str(exif.get("Software") or "").split() + [xmp.get("creator_tool") or ""]).strip()
-    history_tools = " ".join(e.get("software", "") for e in xmp.get("history_events", []))
-    if m := EDITORS.search(software) or EDITORS.search(history_tools):
-        flags["editing_software"] = (
-            f"software fields name an editor: '{(software or history_tools)[:200]}' ({m.group(0)})"
-        )
-    if xmp.get("history"):
-        flags["xmp_edit_history"] = f"XMP edit history present: {xmp['history'][:200]}"
-    if reason := _metadata_missing(info.format, exif):
-        flags["metadata_missing"] = reason
-    if thumbnail.get("mismatch"):
-        flags["thumbnail_mismatch"] = _thumbnail_evidence(thumbnail)
-    if gps:
-        flags["gps_present"] = f"GPS position {gps['latitude']:.6f}, {gps['longitude']:.6f}"
-    if reason := _date_inconsistency(exif, gps, xmp):
-        flags["date_inconsistent"] = reason
-    if reason := _ai_generator_evidence(exif, xmp, texts, credentials, data):
-        flags["ai_generator_tag"] = reason
-    if credentials.get("present"):
-        flags["c2pa_manifest"] = _c2pa_evidence(credentials)
-
+    flags = _flags(info.format, exif, gps, xmp, texts, thumbnail, credentials, data)
     score = sum(FLAG_POINTS[f] for f in flags)
     if credentials.get("state") == "Invalid":
         score += C2PA_INVALID_POINTS
@@ -157,6 +136,34 @@ def analyze(media: Media) -> AnalyzerResult:
         details["readers"].append(f"exiftool {dump.get('version') or ''}".strip())
     extra = {"thumbnail_difference": thumbnail_map} if thumbnail_map is not None else {}
     return AnalyzerResult("ok", score, _interpretation(flags, band, credentials), details, extra_maps=extra)
+
+
+def _flags(
+    fmt: str, exif: dict, gps: dict | None, xmp: dict, texts: dict, thumbnail: dict, credentials: dict, data: bytes
+) -> dict[str, str]:
+    """Each raised flag with its evidence, in a sentence."""
+    flags: dict[str, str] = {}
+    software = " ".join(str(exif.get("Software") or "").split() + [xmp.get("creator_tool") or ""]).strip()
+    history_tools = " ".join(e.get("software", "") for e in xmp.get("history_events", []))
+    if m := EDITORS.search(software) or EDITORS.search(history_tools):
+        flags["editing_software"] = (
+            f"software fields name an editor: '{(software or history_tools)[:200]}' ({m.group(0)})"
+        )
+    if xmp.get("history"):
+        flags["xmp_edit_history"] = f"XMP edit history present: {xmp['history'][:200]}"
+    if reason := _metadata_missing(fmt, exif):
+        flags["metadata_missing"] = reason
+    if thumbnail.get("mismatch"):
+        flags["thumbnail_mismatch"] = _thumbnail_evidence(thumbnail)
+    if gps:
+        flags["gps_present"] = f"GPS position {gps['latitude']:.6f}, {gps['longitude']:.6f}"
+    if reason := _date_inconsistency(exif, gps, xmp):
+        flags["date_inconsistent"] = reason
+    if reason := _ai_generator_evidence(exif, xmp, texts, credentials, data):
+        flags["ai_generator_tag"] = reason
+    if credentials.get("present"):
+        flags["c2pa_manifest"] = _c2pa_evidence(credentials)
+    return flags
 
 
 def _file_facts(media: Media) -> dict[str, Any]:
