@@ -63,7 +63,12 @@ def test_crop_after_the_thumbnail_was_written_is_found(photo):
 def test_blank_thumbnail_is_not_compared(photo):
     blank = encode(np.zeros((120, 160, 3), np.uint8), "JPEG", quality=85)
     d = _analyze(with_exif_thumbnail(encode(photo, "JPEG", quality=92), blank)).details
-    assert d["thumbnail"] == {"present": True, "compared": False, "reason": "blank or undecodable thumbnail"}
+    assert d["thumbnail"] == {
+        "present": True,
+        "source": "EXIF IFD1 thumbnail",
+        "compared": False,
+        "reason": "blank or undecodable thumbnail",
+    }
     assert "thumbnail_mismatch" not in d["flags"]
 
 

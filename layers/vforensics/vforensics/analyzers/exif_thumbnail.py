@@ -17,6 +17,7 @@ resolution: edits smaller than a few thumbnail pixels cannot show).
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -69,15 +70,49 @@ class ThumbnailComparison:
         }
 
 
-def extract(data: bytes, structure: dict) -> bytes | None:
-    """The JPEG stream embedded in the EXIF APP1 segment, if there is one."""
+def extract(data: bytes, structure: dict) -> tuple[bytes, str] | None:
+    """The thumbnail of the EXIF APP1 segment and where it was found, if there is one.
+
+    IFD1's JPEGInterchangeFormat (the EXIF thumbnail proper) comes first; without one, the
+    first JPEG stream elsewhere in the segment, which is where Sony, Panasonic and Casio
+    cameras, among others, keep their preview (inside the MakerNote).
+    """
     for segment in structure.get("segments", ()):
-        if segment.get("identifier") == "Exif" and segment.get("embedded_jpeg"):
-            stop = segment["offset"] + segment["size"]
-            start = data.find(b"\xff\xd8\xff", segment["offset"], stop)
-            end = data.rfind(b"\xff\xd9", start, stop)
-            return data[start : end + 2] if start >= 0 and end > start else None
+        if segment.get("identifier") != "Exif":
+            continue
+        start, stop = segment["offset"] + 10, segment["offset"] + segment["size"]
+        if thumb := _ifd1_jpeg(data[start:stop]):
+            return thumb, "EXIF IFD1 thumbnail"
+        first = data.find(b"\xff\xd8\xff", start, stop)
+        end = data.rfind(b"\xff\xd9", first, stop)
+        if first >= 0 and end > first:
+            return data[first : end + 2], "preview embedded in the EXIF block (MakerNote)"
     return None
+
+
+def _ifd1_jpeg(tiff: bytes) -> bytes | None:
+    """Bytes at IFD1's JPEGInterchangeFormat offset (tag 0x0201, length 0x0202) of a TIFF block."""
+    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+    if order is None or len(tiff) < 8:
+        return None
+    try:
+        (ifd0,) = struct.unpack_from(order + "I", tiff, 4)
+        (count,) = struct.unpack_from(order + "H", tiff, ifd0)
+        (ifd1,) = struct.unpack_from(order + "I", tiff, ifd0 + 2 + 12 * count)
+        if not ifd1:
+            return None
+        (count,) = struct.unpack_from(order + "H", tiff, ifd1)
+        tags = {}
+        for i in range(min(count, 64)):
+            tag, kind, _, value = struct.unpack_from(order + "HHII", tiff, ifd1 + 2 + 12 * i)
+            tags[tag] = value if kind == 4 else value & 0xFFFF if order == "<" else value >> 16
+    except struct.error:
+        return None
+    start, length = tags.get(0x0201), tags.get(0x0202)
+    if not start or not length or start + length > len(tiff):
+        return None
+    thumb = tiff[start : start + length]
+    return thumb if thumb[:3] == b"\xff\xd8\xff" else None
 
 
 def compare(data: bytes, thumbnail: bytes, size: tuple[int, int]) -> ThumbnailComparison | None:
@@ -128,7 +163,12 @@ def _content_box(thumb: np.ndarray, aspect: float) -> tuple[tuple[int, int, int,
         inner = max(1, round(h * aspect))
         lines = [thumb[:, i] for i in range(w)]
     is_flat = [flat(line) for line in lines]
-    start = min(next((i for i, f in enumerate(is_flat) if not f), 0), len(lines) - inner)
+    first = next((i for i, f in enumerate(is_flat) if not f), 0)
+    last = len(lines) - next((i for i, f in enumerate(reversed(is_flat)) if not f), 0)
+    between = last - first
+    if first + len(lines) - last > 0 and abs(between / inner - 1) < 0.08:  # bars found; some cameras
+        inner = between  # squeeze the picture a little into what they leave (a Nikon: 160x112 for 3:2)
+    start = min(first, len(lines) - inner)
     outside = is_flat[:start] + is_flat[start + inner :]
     bars = sum(outside) >= 0.8 * len(outside)
     return ((0, start, w, inner) if aspect > w / h else (start, 0, inner, h)), bars

@@ -195,13 +195,14 @@ def _metadata_missing(fmt: str, exif: dict) -> str | None:
 
 
 def _thumbnail(data: bytes, structure: dict, size: tuple[int, int]) -> tuple[dict[str, Any], np.ndarray | None]:
-    embedded = exif_thumbnail.extract(data, structure)
-    if embedded is None:
+    found = exif_thumbnail.extract(data, structure)
+    if found is None:
         return {"present": False}, None
+    embedded, source = found
     comparison = exif_thumbnail.compare(data, embedded, size)
     if comparison is None:
-        return {"present": True, "compared": False, "reason": "blank or undecodable thumbnail"}, None
-    return {"present": True, "compared": True, **comparison.to_dict()}, comparison.difference
+        return {"present": True, "source": source, "compared": False, "reason": "blank or undecodable thumbnail"}, None
+    return {"present": True, "source": source, "compared": True, **comparison.to_dict()}, comparison.difference
 
 
 def _thumbnail_evidence(t: dict[str, Any]) -> str:
