@@ -6,7 +6,7 @@
    (``decode_rgb``, the floor every pixel analyzer pays), then each analyzer's wall and
    process-CPU time on a ``Media`` whose pixels are already decoded, its ratio to the decode,
    the time to render its map files, and peak memory. Every (image, analyzer, repeat) runs
-   in a fresh interpreter pinned to **one core** (``OMP_NUM_THREADS=1``,
+   in a fresh interpreter pinned to **one core**, without ExifTool (``OMP_NUM_THREADS=1``,
    ``OPENBLAS_NUM_THREADS=1``, ``cv2.setNumThreads(1)``, CPU affinity of one core): Lambda at
    1769 MB has one vCPU, the reference here. The child first runs the whole pure pipeline
    once on a 96x64 image (lazy imports and first-call set-up are paid, as in a warm Lambda),
@@ -106,6 +106,7 @@ _ONE_THREAD_ENV = {
     "MKL_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
     "VECLIB_MAXIMUM_THREADS": "1",
+    "VF_EXIFTOOL": "off",  # as on Lambda, which has no ExifTool: the metadata analyzer's pure-Python path
 }
 
 Log = Callable[[str], None]
