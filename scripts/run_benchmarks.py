@@ -125,7 +125,7 @@ def main() -> int:
         [VENV_BIN / "python", "scripts/bench_metadata.py", "--synth", synth, "--write", work / "metadata.md"]
     )
 
-    write_doc(work, seconds, peers=peers)
+    write_doc(work, seconds, peers=peers, clone_sources=args.clone_sources)
     return 0
 
 
@@ -145,7 +145,7 @@ def write_subset(synth: Path, name: str, n_sources: int, classes: tuple[str, ...
     return path
 
 
-def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
+def write_doc(work: Path, seconds: dict[str, float], peers: bool, clone_sources: int) -> None:
     from vforensics.evaluation.perf import to_markdown as perf_markdown
     from vforensics.evaluation.present import summary_lines
 
@@ -188,7 +188,8 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool) -> None:
         )
         clones = json.loads((work / "eval-clone-peers" / "results.json").read_text())
         lines += section_dataset(
-            "Copy-move side by side with the SIFT reference (Amerini et al. 2011) on all synthetic copy-move cases",
+            "Copy-move side by side with the SIFT reference (Amerini et al. 2011) on the synthetic copy-move cases "
+            f"of the first {clone_sources} sources (`--clone-sources`)",
             clones,
             plots=False,
         )
