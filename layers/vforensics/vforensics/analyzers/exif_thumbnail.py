@@ -6,24 +6,25 @@ preview still shows the scene as the camera took it (Kee & Farid, "Digital image
 authentication from thumbnails", SPIE 2010, use the thumbnail's construction as a camera
 signature; Forensically and Ghiro show the thumbnail beside the image for this check).
 
-The image is decoded at a reduced DCT scale, fitted into the thumbnail's frame in each way
-cameras make previews (letterboxed, cropped to fill, stretched; rotated when the
-orientations differ), matched in brightness and contrast by least squares, and compared
-pixel by pixel. The best-aligned candidate gives the global correlation and a difference
-map in thumbnail pixels; a region that differs is what the edit changed (at thumbnail
-resolution: edits smaller than a few thumbnail pixels cannot show).
+The image is decoded at a reduced DCT scale and fitted into the thumbnail's frame in each
+way cameras make previews (into the box their padding bars leave, or cropped to fill;
+rotated when the orientations differ). The best-correlated fit is registered by ECC, its
+tone matched by a cubic curve, and the difference measured in units of local contrast, so
+that sharpening and resampling differences at edges do not count. A low correlation, a
+picture whose shape the thumbnail's bars cannot explain, or one connected differing region
+of more than ``MAX_REGION_SHARE`` of the thumbnail is a mismatch (at thumbnail resolution:
+edits smaller than a few thumbnail pixels cannot show).
 """
 
 from __future__ import annotations
 
 import io
-import struct
 import warnings
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import ExifTags, Image
 
 #: a thumbnail pixel "differs" when its blurred absolute difference (0-255 luma scale) exceeds this
 DIFF_LEVEL = 24.0
@@ -47,11 +48,7 @@ class ThumbnailComparison:
     region_share: float
     region_box: tuple[int, int, int, int] | None  # x, y, w, h in image pixels
     difference: np.ndarray  # float32 0..1, thumbnail frame of the image (content box only)
-
-    @property
-    def framing_differs(self) -> bool:
-        """The picture's shape differs from the thumbnail's, which has no bars to explain it."""
-        return "no letterbox bars" in self.alignment
+    framing_differs: bool  # the picture's shape differs and the thumbnail has no bars to explain it
 
     @property
     def mismatch(self) -> bool:
@@ -80,7 +77,7 @@ def extract(data: bytes, structure: dict) -> tuple[bytes, str] | None:
     for segment in structure.get("segments", ()):
         if segment.get("identifier") != "Exif":
             continue
-        start, stop = segment["offset"] + 10, segment["offset"] + segment["size"]
+        start, stop = segment["offset"] + 4, segment["offset"] + segment["size"]
         if thumb := _ifd1_jpeg(data[start:stop]):
             return thumb, "EXIF IFD1 thumbnail"
         first = data.find(b"\xff\xd8\xff", start, stop)
@@ -90,26 +87,19 @@ def extract(data: bytes, structure: dict) -> tuple[bytes, str] | None:
     return None
 
 
-def _ifd1_jpeg(tiff: bytes) -> bytes | None:
-    """Bytes at IFD1's JPEGInterchangeFormat offset (tag 0x0201, length 0x0202) of a TIFF block."""
-    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
-    if order is None or len(tiff) < 8:
-        return None
+def _ifd1_jpeg(payload: bytes) -> bytes | None:
+    """The bytes IFD1's JPEGInterchangeFormat (0x0201) and its length (0x0202) point at, read
+    with Pillow's EXIF parser from an APP1 payload (``Exif\\0\\0`` + TIFF block)."""
     try:
-        (ifd0,) = struct.unpack_from(order + "I", tiff, 4)
-        (count,) = struct.unpack_from(order + "H", tiff, ifd0)
-        (ifd1,) = struct.unpack_from(order + "I", tiff, ifd0 + 2 + 12 * count)
-        if not ifd1:
-            return None
-        (count,) = struct.unpack_from(order + "H", tiff, ifd1)
-        tags = {}
-        for i in range(min(count, 64)):
-            tag, kind, _, value = struct.unpack_from(order + "HHII", tiff, ifd1 + 2 + 12 * i)
-            tags[tag] = value if kind == 4 else value & 0xFFFF if order == "<" else value >> 16
-    except struct.error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns about the broken EXIF it then skips
+            exif = Image.Exif()
+            exif.load(payload)
+            ifd1 = exif.get_ifd(ExifTags.IFD.IFD1)
+    except Exception:  # malformed EXIF: no thumbnail to compare, never an error
         return None
-    start, length = tags.get(0x0201), tags.get(0x0202)
-    if not start or not length or start + length > len(tiff):
+    start, length, tiff = ifd1.get(0x0201), ifd1.get(0x0202), payload[6:]
+    if not isinstance(start, int) or not isinstance(length, int) or start + length > len(tiff):
         return None
     thumb = tiff[start : start + length]
     return thumb if thumb[:3] == b"\xff\xd8\xff" else None
@@ -127,17 +117,17 @@ def compare(data: bytes, thumbnail: bytes, size: tuple[int, int]) -> ThumbnailCo
     if image is None:
         return None
     best = None
-    for name, candidate, target in _candidates(image, thumb):
+    for name, candidate, target, bars in _candidates(image, thumb):
         corr = _correlation(candidate, target)
         if best is None or corr > best[1]:
-            best = (name, corr, candidate, target)
-    name, corr, candidate, target = best
+            best = (name, corr, candidate, target, bars)
+    name, corr, candidate, target, bars = best
     candidate = _refine(candidate, target)
     corr = max(corr, _correlation(candidate, target))
     diff = _matched_difference(candidate, target)
     share, region = _largest_region(diff, size, thumb.shape, name)
     return ThumbnailComparison(
-        thumb.shape[1], thumb.shape[0], name, corr, share, region, np.clip(diff / (4 * DIFF_LEVEL), 0, 1)
+        thumb.shape[1], thumb.shape[0], name, corr, share, region, np.clip(diff / (4 * DIFF_LEVEL), 0, 1), not bars
     )
 
 
@@ -187,8 +177,9 @@ def _decode(data: bytes, max_side: int | None) -> np.ndarray | None:
 
 
 def _candidates(image: np.ndarray, thumb: np.ndarray):
-    """(name, image resampled into the thumbnail's content box, that box of the thumbnail)
-    for each way cameras make previews, and for the picture rotated when the orientations differ."""
+    """(name, image resampled into the thumbnail's content box, that box of the thumbnail,
+    whether the thumbnail's bars explain the picture's shape) for each way cameras make
+    previews, and for the picture rotated when the orientations differ."""
     th, tw = thumb.shape
     rotations = [("", image)]
     if (image.shape[0] > image.shape[1]) != (th > tw) and image.shape[0] != image.shape[1]:
@@ -197,12 +188,12 @@ def _candidates(image: np.ndarray, thumb: np.ndarray):
         ih, iw = img.shape
         (x, y, w, h), bars = _content_box(thumb, iw / ih)
         target = thumb[y : y + h, x : x + w]
-        yield "fitted" + suffix + ("" if bars else " (no letterbox bars)"), _resize(img, w, h), target
+        yield "fitted" + suffix, _resize(img, w, h), target, bars
         fill = max(tw / iw, th / ih)
         cw, ch = min(iw, round(tw / fill)), min(ih, round(th / fill))
         if cw < iw * 0.97 or ch < ih * 0.97:
             x0, y0 = (iw - cw) // 2, (ih - ch) // 2
-            yield "cropped to fill" + suffix, _resize(img[y0 : y0 + ch, x0 : x0 + cw], tw, th), thumb
+            yield "cropped to fill" + suffix, _resize(img[y0 : y0 + ch, x0 : x0 + cw], tw, th), thumb, True
 
 
 def _resize(img: np.ndarray, w: int, h: int) -> np.ndarray:
