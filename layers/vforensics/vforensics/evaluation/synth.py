@@ -550,7 +550,7 @@ def _metadata_case(ctx: _Context, cls: str, rng: np.random.Generator, image_path
     exif = Image.Exif()
     if ctx.keep.get("exif"):
         exif.load(ctx.keep["exif"])
-    keep = dict(ctx.keep)
+    keep, rgb = dict(ctx.keep), ctx.rgb
     if cls == "exif_stripped":
         keep.pop("exif", None)
         params: dict = {}
@@ -562,10 +562,6 @@ def _metadata_case(ctx: _Context, cls: str, rng: np.random.Generator, image_path
         if b"\xff\xd8\xff" not in ctx.keep.get("exif", b"")[6:]:
             return None
         rgb, params = _crop(ctx.rgb, rng)
-        quality = draw_quality(rng, ctx.source.quality)
-        _save_jpeg(rgb, image_path, quality, keep)
-        params = {"source_quality": ctx.source.quality} | params
-        return Case(rel_image, cls, "", ctx.source.path.name, quality, params, EXPECTED_FLAGS[cls])
     elif cls == "generator_tag":
         name = GENERATOR_NAMES[int(rng.integers(0, len(GENERATOR_NAMES)))]
         how = ("exif_software", "xmp_creator_tool", "iptc_source_type")[int(rng.integers(0, 3))]
@@ -586,7 +582,7 @@ def _metadata_case(ctx: _Context, cls: str, rng: np.random.Generator, image_path
         exif[_DATETIME] = modified.strftime("%Y:%m:%d %H:%M:%S")
         keep["exif"], params = exif.tobytes(), {"modified": exif[_DATETIME]}
     quality = draw_quality(rng, ctx.source.quality)
-    _save_jpeg(ctx.rgb, image_path, quality, keep)
+    _save_jpeg(rgb, image_path, quality, keep)
     params = {"source_quality": ctx.source.quality} | params
     return Case(rel_image, cls, "", ctx.source.path.name, quality, params, EXPECTED_FLAGS[cls])
 
