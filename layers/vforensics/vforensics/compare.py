@@ -53,12 +53,13 @@ def compare(a: Media, b: Media) -> Comparison:
         ha, hb = fn(a.gray), fn(b.gray)
         hashes[name] = {"a": f"{ha:016x}", "b": f"{hb:016x}", "distance": hamming(ha, hb)}
     identical = sha_a == sha_b
+    facts_a, facts_b = _facts(a), _facts(b)
     report = {
         "identical_files": identical,
         "sha256": {"a": sha_a, "b": sha_b, "match": identical},
-        "a": _facts(a),
-        "b": _facts(b),
-        "differences": [k for k in ("format", "width", "height", "mode", "bytes") if _facts(a)[k] != _facts(b)[k]],
+        "a": facts_a,
+        "b": facts_b,
+        "differences": [k for k in ("format", "width", "height", "mode", "bytes") if facts_a[k] != facts_b[k]],
         "alignment": alignment,
         "compared_at": [int(gray_a.shape[1]), int(gray_a.shape[0])],
         "overlap": round(float(valid.mean()), 4),
