@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         seconds.append(took)
         for flag in result.details["flags"]:
             on_originals[flag] += 1
-            flagged_examples.setdefault(flag, []).append(path.name)
+            evidence = result.details["flag_evidence"][flag]
+            flagged_examples.setdefault(flag, []).append(f"{path.name} ({evidence})")
 
     expected: dict[str, list[bool]] = {}
     with (args.synth / "cases.csv").open(encoding="utf-8", newline="") as fh:
@@ -149,7 +150,8 @@ def section(n_originals, on_originals, examples, expected, misses, c2pa_rows, se
         "of shared/bench/camera and the synthetic metadata cases of `vforensics synth ... --seed 0`.",
         "",
         "`gps_present` describes the file (the originals it fires on do carry a position); every other rate",
-        "on originals is a false alarm unless the file was in fact re-saved (the names are listed below).",
+        "on originals is a false alarm unless the file was in fact re-saved or its metadata rewritten (the",
+        "names are listed below with the flag's own evidence, so a reader can judge each one).",
         "",
         "| flag | recall on its cases | cases | rate on camera originals |",
         "|---|---|---|---|",
@@ -165,7 +167,8 @@ def section(n_originals, on_originals, examples, expected, misses, c2pa_rows, se
     for flag, names in sorted(examples.items()):
         if flag in ("gps_present",):
             continue
-        lines.append(f"- {flag} on originals: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''}")
+        lines.append(f"- {flag} on originals:")
+        lines += [f"  - {name}" for name in names[:8]] + (["  - ..."] if len(names) > 8 else [])
     for flag, names in sorted(misses.items()):
         lines.append(f"- {flag} missed: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''}")
     lines += [

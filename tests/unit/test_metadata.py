@@ -74,6 +74,14 @@ def test_modified_after_capture_is_a_date_inconsistency(root):
     assert "date_inconsistent" in result.details["flags"]
 
 
+def test_a_date_shift_by_whole_days_is_named_as_such(root):
+    shifted = _resave((root / "samples" / "iphone4.jpg").read_bytes(), DateTime="2011:01:16 14:33:39")
+    evidence = _analyze(shifted).details["flag_evidence"]["date_inconsistent"]
+    assert "exactly 3 days" in evidence
+    later = _resave((root / "samples" / "iphone4.jpg").read_bytes(), DateTime="2011:01:16 09:00:00")
+    assert "exactly" not in _analyze(later).details["flag_evidence"]["date_inconsistent"]
+
+
 def test_a_clock_set_back_is_not_an_edit(root):
     data = _resave((root / "samples" / "iphone4.jpg").read_bytes(), DateTime="2009:02:01 10:00:00")
     assert "date_inconsistent" not in _analyze(data).details["flags"]

@@ -13,6 +13,7 @@ from typing import Any
 from PIL import ExifTags, Image
 
 IFD_EXIF, IFD_GPS = 0x8769, 0x8825
+TAG_DATETIME = 0x0132
 TIFF_TAGS = {
     "Make": 0x010F,
     "Model": 0x0110,
@@ -46,6 +47,7 @@ def read_exif(img: Image.Image) -> tuple[dict, dict | None, dict, str | None]:
             raw = img.getexif()
             exif_ifd = raw.get_ifd(IFD_EXIF)
             gps_ifd = raw.get_ifd(IFD_GPS)
+            thumbnail_ifd = raw.get_ifd(ExifTags.IFD.IFD1)
     except Exception as exc:  # malformed EXIF must never stop the analysis
         return {}, None, {}, str(exc)[:200]
     selected: dict[str, Any] = {}
@@ -55,6 +57,8 @@ def read_exif(img: Image.Image) -> tuple[dict, dict | None, dict, str | None]:
     for name, tag in EXIF_TAGS.items():
         if tag in exif_ifd:
             selected[name] = "present" if name == "MakerNote" else jsonable(exif_ifd[tag])
+    if TAG_DATETIME in thumbnail_ifd:
+        selected["ThumbnailDateTime"] = jsonable(thumbnail_ifd[TAG_DATETIME])
     selected = {k: v for k, v in selected.items() if v not in (None, "", [])}
     if "ExposureTime" in selected and isinstance(selected["ExposureTime"], float) and selected["ExposureTime"] > 0:
         t = selected["ExposureTime"]

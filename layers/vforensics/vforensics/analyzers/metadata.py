@@ -237,14 +237,20 @@ def _date_inconsistency(exif: dict, gps: dict | None, xmp: dict) -> str | None:
 
     A ModifyDate (EXIF or XMP) later than the capture, or a GPS date a day or more away
     from it, is flagged. A ModifyDate *before* the capture is a camera-clock quirk (2 of
-    the 97 bench originals), not a trace of editing, and is not.
+    the 97 bench originals), not a trace of editing, and is not. The evidence names what
+    corroborates a rewrite (see _rewrite_corroboration); camcorders that save a still from
+    tape later also write a later ModifyDate, with nothing to corroborate it.
     """
     original = exif_fields.parse_exif_date(exif.get("DateTimeOriginal"))
     modified = exif_fields.parse_exif_date(exif.get("DateTime"))
     if original and modified:
         delta = (modified - original).total_seconds()
         if delta > _DATE_TOLERANCE_S:
-            return f"modified {exif['DateTime']} after capture {exif['DateTimeOriginal']} ({delta / 3600:.1f} h later)"
+            reason = (
+                f"modified {exif['DateTime']} after capture {exif['DateTimeOriginal']} ({delta / 3600:.1f} h later)"
+            )
+            corroboration = _rewrite_corroboration(exif, delta)
+            return f"{reason}; {'; '.join(corroboration)}" if corroboration else reason
     xmp_modified = exif_fields.parse_exif_date(str(xmp.get("modify_date", "")).replace("-", ":").replace("T", " "))
     if original and xmp_modified and (xmp_modified - original).total_seconds() > _DATE_TOLERANCE_S + 86400:
         return f"XMP ModifyDate {xmp['modify_date']} is more than a day after capture {exif['DateTimeOriginal']}"
@@ -259,6 +265,17 @@ def _date_inconsistency(exif: dict, gps: dict | None, xmp: dict) -> str | None:
                 f"GPS date {gps['date_stamp']} differs from capture date {exif['DateTimeOriginal']} by more than a day"
             )
     return None
+
+
+def _rewrite_corroboration(exif: dict, delta_s: float) -> list[str]:
+    """Traces that a later ModifyDate was written by software rather than by the camera."""
+    found = []
+    if exif.get("ThumbnailDateTime") and exif["ThumbnailDateTime"] == exif.get("DateTimeOriginal"):
+        found.append(f"the thumbnail IFD keeps the capture time {exif['ThumbnailDateTime']}: IFD0 was rewritten")
+    if delta_s >= 86400 and delta_s % 86400 == 0:
+        days = int(delta_s // 86400)
+        found.append(f"the dates differ by exactly {days} days to the second, as a date-shift tool leaves them")
+    return found
 
 
 def _ai_generator_evidence(exif: dict, xmp: dict, texts: dict[str, str], credentials: dict, data: bytes) -> str | None:
