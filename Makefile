@@ -7,7 +7,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 OUT ?= out
 
-.PHONY: setup demo test build lint lock clean bench peers
+.PHONY: setup demo test build lint lock clean bench peers train-model
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt layers/vforensics/requirements.txt layers/vforensics/pyproject.toml
@@ -34,6 +34,14 @@ lint: setup
 bench: setup
 	$(BIN)/python scripts/run_benchmarks.py
 
+# Retrain the AI-image detector (functions/model/ai_detector.onnx + .json) from ../shared/bench:
+# about 15 minutes on 2 CPU cores. torch lives in its own venv (Python 3.11, the CPU build).
+TRAIN_PYTHON ?= python3.11
+train-model:
+	test -x .venv-train/bin/python || $(TRAIN_PYTHON) -m venv .venv-train
+	.venv-train/bin/pip install -qq --disable-pip-version-check -r scripts/ai_model/requirements.txt
+	.venv-train/bin/python scripts/ai_model/train.py
+
 # The peer tools (pyIFD in its own numpy<2 venv, ExifTool) that the benchmarks compare against.
 peers:
 	bash scripts/peers/setup.sh
@@ -46,5 +54,5 @@ lock:
 	  /tmp/vf-lock/bin/pip freeze | grep -v '^-e'; } > requirements.txt
 
 clean:
-	rm -rf $(VENV) .aws-sam $(OUT) .pytest_cache
+	rm -rf $(VENV) .venv-train .aws-sam $(OUT) .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

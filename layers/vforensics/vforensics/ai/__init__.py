@@ -1,0 +1,1 @@
+"""AI-generated image detection: format normalisation and the trained detector."""

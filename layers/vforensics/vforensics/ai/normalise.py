@@ -1,0 +1,89 @@
+"""The format normalisation that the AI-image detector sees, identical in training and use.
+
+AI images and camera photos differ in format, size and metadata (WebP grids of 512 px
+tiles against multi-megapixel JPEGs with EXIF), and a detector trained on them as they come
+learns those differences instead of the generator's traces. Every image, of either class,
+at training and at inference, therefore goes through the same steps here:
+
+1. decoded to 8-bit RGB (alpha dropped, palette and 16-bit converted: Media does this);
+2. fixed-size crops at native resolution, never resized: resampling erases the upsampling
+   traces that generators leave (Tan et al., "Rethinking the Up-Sampling Operations in
+   CNN-based Generative Network for Generalizable Deepfake Detection", CVPR 2024, "NPR");
+3. each crop re-encoded as a JPEG at one quality and decoded again, so that both classes
+   carry the same last compression (training draws the quality from a range, and sometimes
+   a WebP step before it, on both classes alike; inference uses ``INFERENCE_QUALITY``);
+4. the network input: the neighbouring-pixel residual of NPR (the crop minus its 2x
+   nearest-neighbour down-and-up-sampled copy), scaled to about unit range.
+
+This module needs only numpy and Pillow, so that the training environment (torch) and the
+serving one (onnxruntime in a container Lambda) import the very same code.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+#: Side of the square crops, in pixels of the image as uploaded.
+CROP = 128
+#: JPEG quality of the re-encoding at inference (the middle of the training range).
+INFERENCE_QUALITY = 85
+#: Most crops taken from one image at inference (a grid over the picture).
+MAX_CROPS = 9
+#: The NPR residual of 8-bit RGB lies in [-255, 255]; this brings typical values near +-1.
+RESIDUAL_SCALE = 1.0 / 32.0
+
+
+def reencode(crop: np.ndarray, quality: int, webp_quality: int | None = None) -> np.ndarray:
+    """``crop`` (uint8 RGB) through an optional lossy WebP, then a 4:2:0 JPEG at ``quality``."""
+    img = Image.fromarray(crop)
+    if webp_quality is not None:
+        buf = io.BytesIO()
+        img.save(buf, "WEBP", quality=webp_quality)
+        img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality, subsampling=2)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def npr_residual(crop: np.ndarray) -> np.ndarray:
+    """NPR input (Tan et al. 2024): float32 CHW, ``crop`` minus its 2x nearest down-up copy."""
+    x = crop.astype(np.float32)
+    h, w = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
+    x = x[:h, :w]
+    coarse = np.repeat(np.repeat(x[::2, ::2], 2, axis=0), 2, axis=1)
+    return np.ascontiguousarray(((x - coarse) * RESIDUAL_SCALE).transpose(2, 0, 1))
+
+
+def rgb_input(crop: np.ndarray) -> np.ndarray:
+    """Plain RGB input, float32 CHW centred on mid-grey (the ablation against NPR)."""
+    x = (crop.astype(np.float32) - 127.5) / 64.0
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
+
+
+#: Network inputs by name, as recorded in the model's card (``input``).
+INPUTS = {"npr": npr_residual, "rgb": rgb_input}
+
+
+def grid_positions(height: int, width: int, size: int = CROP, max_crops: int = MAX_CROPS) -> list[tuple[int, int]]:
+    """Top-left corners of up to ``max_crops`` crops spread evenly over the picture.
+
+    Corners are even so that the 2x2 cells of the residual keep the image's own phase.
+    """
+    if height < size or width < size:
+        return []
+    per_side = max(1, int(np.sqrt(max_crops)))
+    ys = np.linspace(0, height - size, per_side).astype(int) // 2 * 2
+    xs = np.linspace(0, width - size, per_side).astype(int) // 2 * 2
+    return sorted({(int(y), int(x)) for y in ys for x in xs})
+
+
+def inference_batch(rgb: np.ndarray, kind: str = "npr") -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The network inputs for one image (N, 3, CROP, CROP) and where each crop came from."""
+    positions = grid_positions(*rgb.shape[:2])
+    crops = [reencode(rgb[y : y + CROP, x : x + CROP], INFERENCE_QUALITY) for y, x in positions]
+    if not crops:
+        return np.zeros((0, 3, CROP, CROP), np.float32), []
+    return np.stack([INPUTS[kind](c) for c in crops]), positions
