@@ -17,9 +17,25 @@ def test_every_function_has_the_same_code_and_handler(root):
     local = {f.logical_id: f for f in FUNCTIONS}
     assert set(declared) == set(local)
     for name, props in declared.items():
+        assert (root / local[name].code_uri / "app.py").is_file()
+        if props.get("PackageType") == "Image":
+            _assert_image_runs(root, resources[name], local[name])
+            continue
         assert props["CodeUri"].rstrip("/") == local[name].code_uri
         assert props["Handler"] == local[name].handler
-        assert (root / local[name].code_uri / "app.py").is_file()
+
+
+def _assert_image_runs(root, resource, spec):
+    """A container function's image holds the local handler file and is started with its handler."""
+    dockerfile = (root / resource["Metadata"]["Dockerfile"]).read_text()
+    assert resource["Metadata"]["DockerContext"] == "."
+    assert f"COPY {spec.code_uri}/app.py ${{LAMBDA_TASK_ROOT}}/app.py" in dockerfile
+    assert f'CMD ["{spec.handler}"]' in dockerfile
+    assert resource["Properties"]["ImageConfig"]["Command"] == [spec.handler]
+    for line in dockerfile.splitlines():
+        if line.startswith("COPY "):
+            for source in line.split()[1:-1]:
+                assert (root / source).exists(), f"the Dockerfile copies {source}, which is not in the repository"
 
 
 def test_the_state_machine_gets_the_same_substitution_keys(root):

@@ -32,9 +32,11 @@ def _entered(history: list[dict], state: str) -> int:
 
 
 #: the maps a camera JPEG gets: one per localising analyzer, the jpeg ghost view, the combination
-MAPPED = ("ela", "noise", "noise_level", "noise_cooccurrence", "jpeg", "jpeg_ghost", "copy_move", "combined")
-#: analyzers that only make views for people (never scored), and the views they add
-VIEW_ONLY = ("enhance",)
+MAPPED = (
+    "ela", "noise", "noise_level", "noise_cooccurrence", "jpeg", "jpeg_ghost", "copy_move", "ai_frequency", "combined"
+)  # fmt: skip
+#: analyzers that are never scored: views for people, and AI-generation statistics for experts
+VIEW_ONLY = ("enhance", "ai_texture", "ai_srm")
 #: analyzers that need traces most camera JPEGs no longer carry (demosaicing survives only
 #: near-lossless compression): "skipped" with the reason on these photos
 NEEDS_TRACES = ("cfa",)
@@ -83,6 +85,11 @@ def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderatio
     overall = report["overall"]
     assert overall["risk"] == "LOW" and 0 <= overall["tampering_likelihood"] < 35
     assert {"verdict", "confidence", "ai_likelihood"} <= set(overall)
+    assert overall["ai_status"] == "ok" and 0 <= overall["ai_likelihood"] <= 100
+    assert overall["ai_evidence"]["pixels"]["detector"] == pytest.approx(
+        report["analyzers"]["ai_model"]["score"], abs=0.06
+    )
+    assert overall["ai_evidence"]["metadata"] is None and report["summary"]["ai"]["indicators"]
     summary = report["summary"]
     assert summary["status"] == "complete" and summary["recommendation"] and summary["positive_findings"]
 

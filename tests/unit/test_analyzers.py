@@ -30,7 +30,10 @@ def _inside_outside(suspicion: np.ndarray, shape: tuple[int, int]) -> tuple[floa
 
 
 def test_registry_lists_every_analyzer():
-    assert set(ANALYZERS) == {"metadata", "ela", "noise", "jpeg", "copy_move", "cfa", "enhance"}
+    assert set(ANALYZERS) == {
+        "metadata", "ela", "noise", "jpeg", "copy_move", "cfa", "enhance",
+        "ai_model", "ai_frequency", "ai_texture", "ai_srm",
+    }  # fmt: skip
     with pytest.raises(ValueError, match="unknown analyzer"):
         get_analyzer("nope")
 

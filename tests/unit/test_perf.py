@@ -26,10 +26,14 @@ def test_happy_path_of_the_real_state_machine():
         "AnalyzeCopyMove",
         "AnalyzeCfa",
         "AnalyzeEnhance",
+        "AnalyzeAiModel",
+        "AnalyzeAiFrequency",
+        "AnalyzeAiTexture",
+        "AnalyzeAiSrm",
         "Aggregate",
         "Done",
     ]
-    assert perf.count_transitions(definition) == 13
+    assert perf.count_transitions(definition) == 17
 
 
 def test_transition_counter_follows_choice_and_map():
@@ -153,7 +157,7 @@ def test_measurement_on_a_small_image(tmp_path):
     assert (tmp_path / "perf_analyzers.png").stat().st_size > 0
 
     text = perf.to_markdown(results)
-    assert "one core" in text and "| 0.3 MP | ela |" in text and "Step Functions Standard (13 transitions)" in text
+    assert "one core" in text and "| 0.3 MP | ela |" in text and "Step Functions Standard (17 transitions)" in text
 
 
 def test_cold_imports_from_source():

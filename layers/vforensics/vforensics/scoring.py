@@ -14,10 +14,12 @@ of edit it is a ranking, and the report's ``overall.method`` says how it was obt
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import pstdev
 from typing import Any
+
+from vforensics.ai.likelihood import AiAssessment, assess_ai
 
 #: How far each analyzer's score is trusted as evidence of tampering (0-1): fitted by
 #: scripts/calibrate_scoring.py (class-weighted maximum likelihood of the noisy-OR on the
@@ -56,12 +58,12 @@ class Overall:
     confidence: str
     confidence_score: float
     confidence_factors: dict[str, Any]
+    ai: AiAssessment = field(default_factory=lambda: assess_ai({}))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "tampering_likelihood": None if self.tampering_likelihood is None else round(self.tampering_likelihood, 1),
-            "ai_likelihood": None,
-            "ai_status": "not_run",
+            **self.ai.to_dict(),
             "verdict": self.verdict,
             "risk": self.risk,
             "confidence": self.confidence,
@@ -102,6 +104,7 @@ def assess(results: dict[str, dict[str, Any]], source: dict[str, Any]) -> Overal
             "low",
             0.0,
             {"coverage": 0.0, "agreement": None, "caps": ["no analyzer produced a score"]},
+            assess_ai(results),
         )
     likelihood = combine_evidence(scored)
     risk = risk_band(likelihood)
@@ -137,4 +140,5 @@ def assess(results: dict[str, dict[str, Any]], source: dict[str, Any]) -> Overal
         confidence,
         confidence_score,
         {"coverage": round(coverage, 2), "agreement": round(agreement, 2), "caps": caps},
+        assess_ai(results),
     )

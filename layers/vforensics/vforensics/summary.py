@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vforensics.ai.likelihood import AiAssessment
 from vforensics.scoring import Overall
 
 RECOMMENDATIONS = {
@@ -73,10 +74,6 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
                 issues.append(
                     f"Histogram (a reason to look, not evidence): {'; '.join(unusual)}; see views/enhance_*.png"
                 )
-    ai_tag = results.get("metadata", {}).get("details", {}).get("flag_evidence", {}).get("ai_generator_tag")
-    ai_text = "AI-generation detection is not part of this version."
-    if ai_tag:
-        ai_text += f" The metadata, however, says the image was generated: {ai_tag}."
     return {
         "status": "complete" if not errors else "complete with analyzer errors",
         "headline": f"{overall.verdict} (risk {overall.risk}, confidence {overall.confidence})",
@@ -85,7 +82,33 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
         "errors": errors,
         "notes": list(source.get("notes", [])),
         "recommendation": RECOMMENDATIONS[overall.risk],
-        "ai": {"status": "not_run", "metadata_generator_tag": bool(ai_tag), "text": ai_text},
+        "ai": _ai_section(overall.ai),
+    }
+
+
+def _ai_section(ai: AiAssessment) -> dict[str, Any]:
+    """The AI section: verdict, then the pixel and the metadata evidence, each in its own words."""
+    pixels, tag = ai.evidence.get("pixels"), ai.evidence.get("metadata")
+    indicators = []
+    if pixels:
+        indicators.append(
+            f"pixel evidence: {pixels['ai_likelihood']:.0f}% likely generated (the trained detector alone: "
+            f"{pixels['detector']:.0f}%, {pixels['crops_called_ai']} crops look generated)"
+        )
+    if tag:
+        indicators.append(f"metadata evidence: {tag}")
+    if ai.likelihood is None:
+        text = f"No AI-generation assessment: {ai.evidence.get('reason', 'the detector did not run')}."
+    else:
+        text = f"{ai.verdict} (AI likelihood {ai.likelihood:.0f}/100, confidence {ai.confidence})."
+        if pixels and not tag:
+            text += " No generator is named in the metadata; the pixel detector is one signal, not proof."
+    return {
+        "status": ai.status,
+        "verdict": ai.verdict,
+        "metadata_generator_tag": bool(tag),
+        "indicators": indicators,
+        "text": text,
     }
 
 

@@ -6,7 +6,19 @@ state machine's branches) to its ``analyze(media) -> AnalyzerResult`` function.
 
 from collections.abc import Callable
 
-from vforensics.analyzers import cfa, copy_move, ela, enhance, jpeg, metadata, noise
+from vforensics.analyzers import (
+    ai_frequency,
+    ai_model,
+    ai_srm,
+    ai_texture,
+    cfa,
+    copy_move,
+    ela,
+    enhance,
+    jpeg,
+    metadata,
+    noise,
+)
 from vforensics.analyzers.base import AnalyzerResult
 from vforensics.media.image import Media
 
@@ -18,6 +30,10 @@ ANALYZERS: dict[str, Callable[[Media], AnalyzerResult]] = {
     copy_move.NAME: copy_move.analyze,
     cfa.NAME: cfa.analyze,
     enhance.NAME: enhance.analyze,
+    ai_model.NAME: ai_model.analyze,
+    ai_frequency.NAME: ai_frequency.analyze,
+    ai_texture.NAME: ai_texture.analyze,
+    ai_srm.NAME: ai_srm.analyze,
 }
 
 

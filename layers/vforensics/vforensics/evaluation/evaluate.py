@@ -214,7 +214,7 @@ def _score_dataset(rs: list[CaseResult]) -> dict[str, Any]:
             "auc": None,
             "n_pos": len(ai_cases),
             "n_neg": len(negatives),
-            "note": "no ai_likelihood in the reports: AI-generation detection is not part of this version",
+            "note": "no ai_likelihood in the reports: the AI detector did not run (no model or onnxruntime)",
         }
     flag_cases = [r for r in rs if r.case.expected_flags]
     if flag_cases:

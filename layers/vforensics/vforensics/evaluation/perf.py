@@ -893,6 +893,7 @@ def sam_build(work: Path, log: Log = _stderr) -> Path:
     )
     build_dir = work / "build"
     cmd = [sam_cmd, "build", "--template-file", str(TEMPLATE), "--build-dir", str(build_dir)]
+    cmd += ["--exclude", "AnalyzerAiModelFunction"]  # a container image: needs Docker
     started = time.perf_counter()
     result = subprocess.run(
         cmd + ["--cache-dir", str(work / "cache")], cwd=work, env=env, capture_output=True, text=True, timeout=1200

@@ -39,6 +39,11 @@ FUNCTIONS = (
     FunctionSpec("AnalyzerCopyMoveFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AnalyzerCfaFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AnalyzerEnhanceFunction", "functions/analyzer", "app.handler"),
+    # a container image in AWS (functions/model/Dockerfile) running this same handler
+    FunctionSpec("AnalyzerAiModelFunction", "functions/analyzer", "app.handler"),
+    FunctionSpec("AnalyzerAiFrequencyFunction", "functions/analyzer", "app.handler"),
+    FunctionSpec("AnalyzerAiTextureFunction", "functions/analyzer", "app.handler"),
+    FunctionSpec("AnalyzerAiSrmFunction", "functions/analyzer", "app.handler"),
     FunctionSpec("AggregateFunction", "functions/aggregate", "app.handler"),
 )
 

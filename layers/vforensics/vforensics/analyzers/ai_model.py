@@ -1,0 +1,126 @@
+"""AI-generated image detection by a small ResNet-18 trained in this project, run with onnxruntime.
+
+The network (He et al., CVPR 2016, layout of torchvision's resnet18 at a quarter of its
+width) looks at the neighbouring-pixel residual of native-resolution crops, the input of
+NPR (Tan et al., "Rethinking the Up-Sampling Operations in CNN-based Generative Network for
+Generalizable Deepfake Detection", CVPR 2024): generators build images by up-sampling, which
+leaves correlations between neighbouring pixels that cameras do not. Up to nine crops of
+the picture are normalised exactly as in training (``vforensics.ai.normalise``), the mean
+crop logit is calibrated on the validation split (Platt scaling) and reported as ``score``
+= the probability, in percent, that the image is AI-generated.
+
+No pretrained weights exist here: the model was trained by ``scripts/ai_model/train.py`` on
+the few hundred AI images of shared/bench (Stable Diffusion 1.x and one more diffusion
+family) against camera and web photos. Its card (``ai_detector.json`` beside the model)
+records the data list, seed and command; docs/BENCHMARKS.md has its held-out figures,
+including generator families it never saw. It is one signal, not proof: images that were
+heavily resized or re-compressed lose the traces it reads, and generators unlike its
+training families can pass unseen.
+
+The model file is found at ``VF_AI_MODEL`` (the container Lambda sets it), else at
+functions/model/ai_detector.onnx of the project. Without onnxruntime or the model file the
+analyzer is skipped with the reason; the zip Lambdas never run it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vforensics.ai import normalise
+from vforensics.analyzers.base import AnalyzerResult, skipped
+from vforensics.media.image import Media
+
+NAME = "ai_model"
+MODEL_FILE = "ai_detector.onnx"
+#: Verdict bands over the AI likelihood (0-100), lower bounds.
+BANDS = ((85.0, "Very Likely AI"), (70.0, "Likely AI"), (55.0, "Possibly AI"), (40.0, "Uncertain"))
+BELOW_BANDS = "Likely Real"
+
+
+def verdict(likelihood: float) -> str:
+    return next((name for bound, name in BANDS if likelihood >= bound), BELOW_BANDS)
+
+
+def model_path() -> Path | None:
+    """The ONNX file: ``VF_AI_MODEL``, else functions/model/ in the project folder, else None."""
+    if env := os.environ.get("VF_AI_MODEL"):
+        return Path(env)
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "functions" / "model" / MODEL_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=2)
+def load_detector(path: str, threads: int = 0) -> tuple[Any, dict[str, Any], float]:
+    """(onnxruntime session, model card, seconds to load): loaded once per process."""
+    import onnxruntime as ort
+
+    started = time.perf_counter()
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    card = json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8"))
+    return session, card, time.perf_counter() - started
+
+
+def analyze(media: Media) -> AnalyzerResult:
+    path = model_path()
+    if path is None or not path.is_file():
+        return skipped("the AI-detection model file is not installed here (it ships with the model Lambda)")
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return skipped("onnxruntime is not installed here (the model runs in the container Lambda)")
+    threads = int(os.environ.get("VF_ONNX_THREADS", "0"))
+    session, card, load_seconds = load_detector(str(path), threads)
+    rgb = media.rgb
+    if min(rgb.shape[:2]) < normalise.CROP:
+        return skipped(f"image smaller than the detector's {normalise.CROP} px crops", width=rgb.shape[1])
+    started = time.perf_counter()
+    batch, positions = normalise.inference_batch(rgb, card["input"])
+    logits = session.run(None, {"input": batch})[0].reshape(-1)
+    mean_logit = float(logits.mean())
+    calibration = card["calibration"]
+    likelihood = 100.0 / (1.0 + math.exp(-(calibration["a"] * mean_logit + calibration["b"])))
+    crops = [{"x": x, "y": y, "logit": round(float(v), 3)} for (y, x), v in zip(positions, logits, strict=True)]
+    band = verdict(likelihood)
+    agreeing = int(np.sum(logits > 0))
+    details = {
+        "ai_likelihood": round(likelihood, 1),
+        "verdict": band,
+        "mean_logit": round(mean_logit, 3),
+        "crops_called_ai": f"{agreeing} of {len(logits)}",
+        "crops": crops,
+        "crop_size": normalise.CROP,
+        "model": {
+            "architecture": card["model"],
+            "input": card["input"],
+            "onnx_sha256": card["onnx_sha256"][:16],
+            "trained_on": card["data_list"],
+            "load_seconds": round(load_seconds, 3),
+        },
+        "inference_ms": round(1000 * (time.perf_counter() - started), 1),
+    }
+    return AnalyzerResult("ok", likelihood, _interpretation(likelihood, band, agreeing, len(logits)), details)
+
+
+def _interpretation(likelihood: float, band: str, agreeing: int, crops: int) -> str:
+    return (
+        f"{band}: the AI-image detector rates the picture {likelihood:.0f}% likely to be AI-generated "
+        f"({agreeing} of {crops} crops look generated). It was trained here on a few hundred images of two "
+        "diffusion families and measured on others (docs/BENCHMARKS.md); it reads pixel traces that resizing "
+        "and heavy re-compression erase, and generators unlike its training data can pass unnoticed. "
+        "Treat it as one signal, not proof."
+    )

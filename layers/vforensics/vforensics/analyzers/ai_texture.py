@@ -1,0 +1,32 @@
+"""AI-generation signals in texture, colour and pixel statistics (raw numbers, no score).
+
+LBP entropy, GLCM energy, edge-sharpness CV, gradient-direction uniformity, gradient
+kurtosis, Laplacian variance, chromatic aberration, colour entropy, saturation, histogram
+roughness, checkerboard and 8 px grid ratios, histogram gaps and luminance entropy, as
+``vforensics.ai.signals.texture_colour_pixel_metrics`` defines them (with their papers).
+No one of them separates AI images from photos reliably (docs/BENCHMARKS.md gives each
+one's AUC), so the analyzer reports them and scores nothing.
+"""
+
+from __future__ import annotations
+
+from vforensics.ai import signals
+from vforensics.analyzers.base import AnalyzerResult, skipped
+from vforensics.media.image import Media
+
+NAME = "ai_texture"
+MIN_SIDE = 32
+
+
+def analyze(media: Media) -> AnalyzerResult:
+    rgb = media.rgb
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        return skipped(f"image smaller than {MIN_SIDE} px")
+    metrics = signals.texture_colour_pixel_metrics(rgb)
+    details = {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
+    details["window"] = f"native-resolution centre crop of at most {signals.WINDOW} px"
+    text = (
+        "Texture, colour and pixel statistics of the kind the specs associate with AI generation, reported for "
+        "experts; none is reliable on its own, so none is scored."
+    )
+    return AnalyzerResult("ok", None, text, details)

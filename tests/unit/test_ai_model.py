@@ -1,0 +1,139 @@
+"""The AI-image detector: its normalisation, the real ONNX model through the analyzer, the verdicts."""
+
+import hashlib
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vforensics.ai import normalise
+from vforensics.ai.likelihood import METADATA_LIFT, assess_ai
+from vforensics.analyzers import ai_model
+from vforensics.media.image import Media
+
+from .images import encode, natural_rgb
+
+
+def test_npr_residual_is_zero_on_nearest_upsampled_images_and_not_on_camera_detail():
+    rng = np.random.default_rng(0)
+    coarse = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    upsampled = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)
+    assert np.all(normalise.npr_residual(upsampled) == 0)
+    residual = normalise.npr_residual(natural_rgb(64, 64, seed=1))
+    assert residual.shape == (3, 64, 64) and residual.dtype == np.float32 and np.abs(residual).mean() > 0
+
+
+def test_crops_lie_inside_the_picture_on_even_corners():
+    positions = normalise.grid_positions(1000, 777)
+    assert len(positions) == normalise.MAX_CROPS
+    for y, x in positions:
+        assert y % 2 == 0 and x % 2 == 0
+        assert 0 <= y <= 1000 - normalise.CROP and 0 <= x <= 777 - normalise.CROP
+    assert normalise.grid_positions(127, 4000) == []
+    assert normalise.grid_positions(128, 128) == [(0, 0)]
+
+
+def test_reencoding_is_deterministic_and_lossy():
+    crop = natural_rgb(128, 128, seed=2)
+    once = normalise.reencode(crop, 85)
+    assert once.shape == crop.shape and np.array_equal(once, normalise.reencode(crop, 85))
+    assert not np.array_equal(once, crop)
+    assert not np.array_equal(normalise.reencode(crop, 85, webp_quality=80), once)
+
+
+def test_the_shipped_model_matches_its_card():
+    path = ai_model.model_path()
+    assert path is not None and path.is_file(), "functions/model/ai_detector.onnx is missing: make train-model"
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == card["onnx_sha256"]
+    assert card["input"] in normalise.INPUTS and card["crop"] == normalise.CROP
+    assert path.stat().st_size < 15_000_000
+
+
+def test_analyzer_scores_a_camera_photo_with_the_real_model(root):
+    media = Media.from_bytes((root / "samples" / "iphone4.jpg").read_bytes(), "iphone4.jpg")
+    result = ai_model.analyze(media)
+    assert result.status == "ok" and 0 <= result.score <= 100
+    d = result.details
+    assert d["ai_likelihood"] == round(result.score, 1) and d["verdict"] == ai_model.verdict(result.score)
+    assert len(d["crops"]) == normalise.MAX_CROPS and d["crops_called_ai"].endswith(f"of {normalise.MAX_CROPS}")
+    assert "one signal, not proof" in result.interpretation
+    assert ai_model.analyze(media).score == result.score
+
+
+def test_camera_photo_and_generated_image_land_on_their_sides(root):
+    real = ai_model.analyze(Media.from_bytes((root / "samples" / "iphone4.jpg").read_bytes(), "iphone4.jpg"))
+    generated = ai_model.analyze(Media.from_bytes((root / "samples" / "ai-diffusion.jpg").read_bytes(), "ai.jpg"))
+    assert real.score < 50 < generated.score
+
+
+def test_format_does_not_decide_the_verdict(root):
+    """The same pixels as JPEG, PNG and WebP get nearly the same likelihood (normalised input)."""
+    rgb = np.asarray(Image.open(root / "samples" / "iphone4.jpg").convert("RGB"))
+    scores = []
+    for fmt, options in (("PNG", {}), ("WEBP", {"lossless": True}), ("TIFF", {})):
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, fmt, **options)
+        scores.append(ai_model.analyze(Media.from_bytes(buf.getvalue(), f"x.{fmt.lower()}")).score)
+    assert max(scores) - min(scores) < 1.0
+
+
+def test_images_smaller_than_a_crop_are_skipped_with_the_reason():
+    result = ai_model.analyze(Media.from_bytes(encode(natural_rgb(100, 300, seed=3), "PNG"), "small.png"))
+    assert result.status == "skipped" and "smaller than the detector's 128 px" in result.interpretation
+
+
+def test_a_missing_model_file_is_a_skip_not_a_crash(monkeypatch, tmp_path):
+    monkeypatch.setenv("VF_AI_MODEL", str(tmp_path / "absent.onnx"))
+    result = ai_model.analyze(Media.from_bytes(encode(natural_rgb(200, 200, seed=4), "PNG"), "x.png"))
+    assert result.status == "skipped" and "not installed" in result.interpretation
+
+
+@pytest.mark.parametrize(
+    ("likelihood", "expected"),
+    [(99, "Very Likely AI"), (85, "Very Likely AI"), (70, "Likely AI"), (60, "Possibly AI"), (45, "Uncertain"),
+     (39.9, "Likely Real"), (0, "Likely Real")],
+)  # fmt: skip
+def test_verdict_bands(likelihood, expected):
+    assert ai_model.verdict(likelihood) == expected
+
+
+def _model_result(score: float, called: str = "9 of 9") -> dict:
+    return {"status": "ok", "score": score, "details": {"verdict": ai_model.verdict(score), "crops_called_ai": called}}
+
+
+def test_ai_likelihood_is_the_detectors_when_metadata_is_silent():
+    ai = assess_ai({"ai_model": _model_result(91.0)})
+    assert (ai.likelihood, ai.status, ai.verdict) == (91.0, "ok", "Very Likely AI")
+    assert ai.evidence["pixels"]["ai_likelihood"] == 91.0 and ai.evidence["metadata"] is None
+    assert assess_ai({"ai_model": _model_result(60.0, "5 of 9")}).confidence == "low"
+
+
+def test_a_generator_tag_lifts_the_likelihood_and_is_reported_apart():
+    tag = {"status": "ok", "details": {"flag_evidence": {"ai_generator_tag": "IPTC DigitalSourceType = ..."}}}
+    ai = assess_ai({"ai_model": _model_result(12.0, "0 of 9"), "metadata": tag})
+    assert ai.likelihood == METADATA_LIFT and ai.confidence == "high"
+    assert ai.evidence["pixels"]["ai_likelihood"] == 12.0 and ai.evidence["metadata"].startswith("IPTC")
+    only_tag = assess_ai({"ai_model": {"status": "skipped", "interpretation": "Not applicable"}, "metadata": tag})
+    assert only_tag.status == "metadata_only" and only_tag.likelihood == METADATA_LIFT
+
+
+def test_no_detector_and_no_tag_means_no_likelihood():
+    ai = assess_ai({"ai_model": {"status": "skipped", "score": None, "interpretation": "Not applicable: x"}})
+    assert ai.likelihood is None and ai.status == "not_run" and ai.evidence["reason"] == "Not applicable: x"
+
+
+def test_the_fitted_combination_is_applied_to_the_detectors_logit():
+    from vforensics.ai.likelihood import COMBINATION, combined_likelihood
+
+    result = _model_result(50.0)
+    result["details"]["mean_logit"] = 2.0
+    ai = assess_ai({"ai_model": result})
+    expected = combined_likelihood({"model_logit": 2.0})
+    assert COMBINATION["features"][0]["name"] == "model_logit"
+    assert expected is not None and ai.likelihood == pytest.approx(expected, abs=0.06)
+    assert ai.evidence["pixels"]["detector"] == 50.0 and "logistic regression" in ai.evidence["pixels"]["method"]
+    low = dict(result, details=dict(result["details"], mean_logit=-3.0))
+    assert assess_ai({"ai_model": low}).likelihood < ai.likelihood
