@@ -1,0 +1,255 @@
+"""Benchmark of the AI-image detector on its held-out files: accuracy, false alarms, speed, image.
+
+    .venv/bin/python scripts/bench_ai_model.py [--write bench-out/ai-model.md]
+
+Runs the ``ai_model`` analyzer exactly as the pipeline does (Media from the file's bytes;
+the 512 px images cut from the sd15 grids are handed over as lossless PNG) on the test
+split of scripts/ai_model/data_list.csv, never seen in training or model selection:
+
+- seen families: held-out files of the families trained on (sd15, ml72-diffusion1);
+- unseen families: ml72-diffusion2 and ml72-gan, never trained on;
+- real: held-out camera originals and web photos.
+
+It also reruns the real test photos saved as WebP (sd15 arrived as WebP, so a detector
+that learned "WebP" would fire here), and the AI test images downscaled to half size (the
+known way to erase up-sampling traces), and times the model on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts" / "ai_model"))
+
+from data import BENCH, DATA_LIST, UNSEEN_AI, load_rgb, read_data_list  # noqa: E402
+
+from vforensics.analyzers import ai_model  # noqa: E402
+from vforensics.evaluation.metrics import roc_auc  # noqa: E402
+from vforensics.media.image import Media  # noqa: E402
+
+LIKELY_AI = 70.0  # "Likely AI" and "Very Likely AI"
+LATENCY_IMAGE = BENCH / "camera" / "mdx__Nikon_D90.jpg"
+
+
+def media_of(row: dict) -> Media:
+    if row["tile"] < 0:
+        return Media.from_bytes((BENCH / row["file"]).read_bytes(), Path(row["file"]).name)
+    return Media.from_bytes(_encode(load_rgb(BENCH, row), "PNG"), f"{Path(row['file']).stem}-{row['tile']}.png")
+
+
+def _encode(rgb: np.ndarray, fmt: str, **options) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+SKIPPED: list[str] = []
+
+
+def score(media: Media) -> float | None:
+    result = ai_model.analyze(media)
+    if result.status != "ok":
+        SKIPPED.append(f"{media.filename} ({result.interpretation})")
+        return None
+    return float(result.score)
+
+
+def evaluate(rows: list[dict]) -> dict[str, list[float]]:
+    """AI likelihood per test image, by family; plus the two stress variants."""
+    out: dict[str, list[float]] = {}
+    for row in rows:
+        media = media_of(row)
+        if (value := score(media)) is None:
+            continue
+        out.setdefault(row["family"], []).append(value)
+        if row["label"] == 0:
+            webp = Media.from_bytes(_encode(media.rgb, "WEBP", quality=80), "as.webp")
+            out.setdefault(f"{row['family']} as WebP q80", []).append(score(webp) or 0.0)
+        else:
+            h, w = media.rgb.shape[:2]
+            half = np.asarray(Image.fromarray(media.rgb).resize((w // 2, h // 2), Image.LANCZOS))
+            if min(half.shape[:2]) >= 128:
+                small = Media.from_bytes(_encode(half, "PNG"), "half.png")
+                out.setdefault("AI downscaled 50%", []).append(score(small) or 0.0)
+    return out
+
+
+def _auc(pos: list[float], neg: list[float]) -> str:
+    value = roc_auc(pos, neg)
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _rate(values: list[float]) -> str:
+    n = sum(v >= LIKELY_AI for v in values)
+    return f"{n}/{len(values)} ({100 * n / max(1, len(values)):.1f}%)"
+
+
+def latency(repeats: int = 15) -> dict[str, float]:
+    """Milliseconds on one thread: model only (session.run on the crops), and the whole analyzer."""
+    os.environ["VF_ONNX_THREADS"] = "1"
+    media = Media.from_bytes(LATENCY_IMAGE.read_bytes(), LATENCY_IMAGE.name)
+    rgb = media.rgb
+    session, card, _ = ai_model.load_detector(str(ai_model.model_path()), 1)
+    from vforensics.ai import normalise
+
+    batch, _ = normalise.inference_batch(rgb, card["input"])
+    run_ms, prep_ms, whole_ms = [], [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        b, _ = normalise.inference_batch(rgb, card["input"])
+        t1 = time.perf_counter()
+        session.run(None, {"input": batch})
+        t2 = time.perf_counter()
+        ai_model.analyze(media)
+        t3 = time.perf_counter()
+        prep_ms.append(1000 * (t1 - t0))
+        run_ms.append(1000 * (t2 - t1))
+        whole_ms.append(1000 * (t3 - t2))
+    return {
+        "crops": len(batch),
+        "megapixels": round(rgb.shape[0] * rgb.shape[1] / 1e6, 1),
+        "size": f"{rgb.shape[1]}x{rgb.shape[0]}",
+        "model_ms": statistics.median(run_ms),
+        "normalise_ms": statistics.median(prep_ms),
+        "analyzer_ms": statistics.median(whole_ms),
+    }
+
+
+_COLD = """
+import json, time
+t0 = time.perf_counter()
+import onnxruntime as ort
+t1 = time.perf_counter()
+o = ort.SessionOptions(); o.intra_op_num_threads = 1
+s = ort.InferenceSession({path!r}, o, providers=["CPUExecutionProvider"])
+t2 = time.perf_counter()
+print(json.dumps({{"import_s": t1 - t0, "load_s": t2 - t1}}))
+"""
+
+
+def cold_start(runs: int = 5) -> dict[str, float]:
+    """Import of onnxruntime and session creation, each in a fresh interpreter (median)."""
+    code = _COLD.format(path=str(ai_model.model_path()))
+    samples = [json.loads(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(runs)]
+    return {k: statistics.median(s[k] for s in samples) for k in ("import_s", "load_s")}
+
+
+def image_contents() -> list[str]:
+    """The model Lambda's image contents (functions/model/Dockerfile followed without Docker)."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import stage_model_image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stage_model_image.stage(Path(tmp))
+        rows = stage_model_image.sizes(Path(tmp))
+    total = sum(b for _, b in rows)
+    lines = [
+        "Container image of `AnalyzerAiModelFunction` on top of `public.ecr.aws/lambda/python:3.12`, laid out "
+        "by `scripts/stage_model_image.py` from functions/model/Dockerfile (Docker is not available here):",
+        "",
+        "| path in the image | MB |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {size / 1e6:.1f} |" for name, size in rows]
+    lines += [f"| **in all** | **{total / 1e6:.1f}** |", ""]
+    return lines
+
+
+def section(scores: dict[str, list[float]], card: dict, lat: dict, cold: dict, model_bytes: int) -> list[str]:
+    real = scores.get("camera", []) + scores.get("real-web", [])
+    real_webp = scores.get("camera as WebP q80", []) + scores.get("real-web as WebP q80", [])
+    seen = scores.get("sd15", []) + scores.get("ml72-diffusion1", [])
+    unseen = [v for f in UNSEEN_AI for v in scores.get(f, [])]
+    t = card["training"]
+    lines = [
+        "## AI-generated image detector (`scripts/bench_ai_model.py`)",
+        "",
+        f"The `ai_model` analyzer ({card['model']}, {card['parameters'] / 1e6:.1f} M parameters, input "
+        f"`{card['input']}`, up to {card['max_crops']} crops of {card['crop']} px, JPEG q{card['inference_quality']} "
+        f"normalisation) on the test split of `{card['data_list']}`: files never used in training or model "
+        f"selection. Trained by `{t['command'].strip()}` (seed {t['seed']}, {t['steps']} steps, best at "
+        f"{t['best_step']}, {t['seconds']} s on {t['threads']} CPU threads, torch {t['torch']}); validation AUC "
+        f"{card['val_auc']:.3f}. Score = calibrated probability x 100; 'called AI' = Likely AI or Very Likely AI "
+        f"(>= {LIKELY_AI:.0f}).",
+        "",
+        "| AI test images | n | real test images | n | ROC AUC | AI called AI |",
+        "|---|---|---|---|---|---|",
+        f"| seen families (sd15, ml72-diffusion1) | {len(seen)} | camera + real-web | {len(real)} | "
+        f"{_auc(seen, real)} | {_rate(seen)} |",
+    ]
+    for family in UNSEEN_AI:
+        fam = scores.get(family, [])
+        lines.append(
+            f"| unseen: {family} | {len(fam)} | camera + real-web | {len(real)} | {_auc(fam, real)} | {_rate(fam)} |"
+        )
+    web = scores.get("real-web", [])
+    small = scores.get("AI downscaled 50%", [])
+    lines += [
+        f"| unseen: both ml72 families | {len(unseen)} | camera + real-web | {len(real)} | {_auc(unseen, real)} | "
+        f"{_rate(unseen)} |",
+        f"| unseen: both ml72 families | {len(unseen)} | real-web only (same subjects) | {len(web)} | "
+        f"{_auc(unseen, web)} | |",
+        f"| seen families | {len(seen)} | real test photos saved as WebP q80 | {len(real_webp)} | "
+        f"{_auc(seen, real_webp)} | |",
+        f"| all AI test images downscaled to 50% | {len(small)} | camera + real-web | {len(real)} | "
+        f"{_auc(small, real)} | {_rate(small)} |",
+        "",
+        f"Not scored (smaller than a crop): {'; '.join(SKIPPED) or 'none'}.",
+        "",
+        f"Real photos called AI: camera test originals {_rate(scores.get('camera', []))}, web photos "
+        f"{_rate(web)}, the same saved as WebP q80: {_rate(real_webp)}.",
+        "",
+        f"Speed, one thread ({os.cpu_count()} cores on the machine), {LATENCY_IMAGE.name} ({lat['size']}, "
+        f"{lat['megapixels']} MP, decode not included): the model on its {lat['crops']} crops "
+        f"{lat['model_ms']:.0f} ms (median of 15), the crops' normalisation {lat['normalise_ms']:.0f} ms, the "
+        f"whole analyzer {lat['analyzer_ms']:.0f} ms. Cold start in a fresh interpreter: `import onnxruntime` "
+        f"{1000 * cold['import_s']:.0f} ms, session load {1000 * cold['load_s']:.0f} ms (medians of 5). "
+        f"Model file {model_bytes / 1e6:.1f} MB.",
+        "",
+    ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, help="ONNX file to measure (default: the pipeline's)")
+    parser.add_argument("--write", type=Path, help="write the Markdown section here")
+    parser.add_argument("--no-image", action="store_true", help="skip the image-contents table (needs PyPI)")
+    args = parser.parse_args(argv)
+    if args.model:
+        os.environ["VF_AI_MODEL"] = str(args.model.resolve())
+    path = ai_model.model_path()
+    if path is None or not path.is_file():
+        print("no model: run `make train-model` first", file=sys.stderr)
+        return 1
+    card = json.loads(path.with_suffix(".json").read_text())
+    rows = [r for r in read_data_list(DATA_LIST) if r["split"] == "test"]
+    started = time.perf_counter()
+    scores = evaluate(rows)
+    print(f"scored {len(rows)} test images and their variants in {time.perf_counter() - started:.0f} s")
+    lines = section(scores, card, latency(), cold_start(), path.stat().st_size)
+    if not args.no_image:
+        lines += image_contents()
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.write:
+        args.write.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
