@@ -83,6 +83,9 @@ def main() -> int:
     ai_args = ["--ai", ai_dir, "--real", real_dir]
     seconds["eval-ai"] = run(vf + ["eval", *ai_args, "--out", work / "eval-ai", "--jobs", args.jobs, "--rescore"])
     seconds["ai-model"] = run([VENV_BIN / "python", "scripts/bench_ai_model.py", "--write", work / "ai-model.md"])
+    seconds["ai-signals"] = run(
+        [VENV_BIN / "python", "scripts/fit_ai_likelihood.py", "--write-report", work / "ai-signals.md"]
+    )
 
     peers = False
     if not args.skip_peers and PEERS_PY.is_file():
@@ -213,6 +216,7 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool, clone_sources:
         )
     lines += section_dataset("Published samples (shared/bench/forgeries), with pyIFD where installed", pub)
     lines += [(work / "ai-model.md").read_text().strip(), ""]
+    lines += [(work / "ai-signals.md").read_text().strip(), ""]
     lines += [
         "Through the whole pipeline (`vforensics eval --ai ... --real ...`, `overall.ai_likelihood`), on the "
         "detector's held-out ml72 images (both unseen families and held-out diffusion1) against its held-out "
