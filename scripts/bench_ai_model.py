@@ -33,7 +33,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts" / "ai_model"))
 
-from data import BENCH, DATA_LIST, UNSEEN_AI, load_rgb, read_data_list  # noqa: E402
+from data import BENCH, DATA_LIST, UNSEEN_AI, media_of, read_data_list  # noqa: E402
 
 from vforensics.analyzers import ai_model  # noqa: E402
 from vforensics.evaluation.metrics import roc_auc  # noqa: E402
@@ -46,12 +46,6 @@ EXTRA_REAL = {
     "NoSo originals (1024x768 PNG)": ("forgeries", "copymove-noso/[0-9][0-9].png"),
 }
 LATENCY_IMAGE = BENCH / "camera" / "mdx__Nikon_D90.jpg"
-
-
-def media_of(row: dict) -> Media:
-    if row["tile"] < 0:
-        return Media.from_bytes((BENCH / row["file"]).read_bytes(), Path(row["file"]).name)
-    return Media.from_bytes(_encode(load_rgb(BENCH, row), "PNG"), f"{Path(row['file']).stem}-{row['tile']}.png")
 
 
 def _encode(rgb: np.ndarray, fmt: str, **options) -> bytes:

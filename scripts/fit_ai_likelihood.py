@@ -17,23 +17,20 @@ which the aggregator reads.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts" / "ai_model"))
 
-from data import BENCH, DATA_LIST, load_rgb, read_data_list  # noqa: E402
+from data import DATA_LIST, media_of, read_data_list  # noqa: E402
 
 from vforensics.ai.likelihood import COMBINATION_FILE, SIGNAL_ANALYZERS, combined_likelihood, features  # noqa: E402
 from vforensics.analyzers import ANALYZERS  # noqa: E402
 from vforensics.evaluation.metrics import roc_auc  # noqa: E402
-from vforensics.media.image import Media  # noqa: E402
 
 MIN_GAIN = 0.005  # leave-one-out log-loss a signal must save to be added (nats per image)
 #: Real images the validation split must hold before a selected signal is trusted. The first
@@ -44,14 +41,6 @@ MIN_GAIN = 0.005  # leave-one-out log-loss a signal must save to be added (nats 
 MIN_REAL_FOR_SELECTION = 50
 RIDGE = 1.0  # L2 penalty on the standardised weights
 MAX_TERMS = 4
-
-
-def media_of(row: dict) -> Media:
-    if row["tile"] < 0:
-        return Media.from_bytes((BENCH / row["file"]).read_bytes(), Path(row["file"]).name)
-    buf = io.BytesIO()
-    Image.fromarray(load_rgb(BENCH, row)).save(buf, "PNG")
-    return Media.from_bytes(buf.getvalue(), "tile.png")
 
 
 def feature_rows(rows: list[dict]) -> tuple[list[dict[str, float]], np.ndarray, list[str]]:

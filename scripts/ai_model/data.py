@@ -78,3 +78,19 @@ def load_rgb(bench: Path, row: dict) -> np.ndarray:
         ty, tx = divmod(row["tile"], 2)
         rgb = rgb[ty * h : (ty + 1) * h, tx * w : (tx + 1) * w]
     return np.ascontiguousarray(rgb)
+
+
+def media_of(row: dict):
+    """The image of one row as the pipeline receives it: the file's bytes, or a grid tile as lossless PNG.
+
+    Imports the library's Media lazily: the training environment (torch) has no OpenCV.
+    """
+    import io
+
+    from vforensics.media.image import Media
+
+    if row["tile"] < 0:
+        return Media.from_bytes((BENCH / row["file"]).read_bytes(), Path(row["file"]).name)
+    buf = io.BytesIO()
+    Image.fromarray(load_rgb(BENCH, row)).save(buf, "PNG")
+    return Media.from_bytes(buf.getvalue(), f"{Path(row['file']).stem}-{row['tile']}.png")

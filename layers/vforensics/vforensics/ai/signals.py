@@ -30,6 +30,7 @@ import numpy as np
 
 #: Side of the native-resolution analysis window, pixels.
 WINDOW = 1024
+WINDOW_TEXT = f"native-resolution centre crop of at most {WINDOW} px"
 _EPS = 1e-9
 
 

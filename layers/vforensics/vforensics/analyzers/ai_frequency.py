@@ -37,7 +37,7 @@ def analyze(media: Media) -> AnalyzerResult:
             "indicators": indicators,
             "values": {k: round(v, 6) for k, v in rule_values.items()},
         },
-        "window": f"native-resolution centre crop of at most {signals.WINDOW} px",
+        "window": signals.WINDOW_TEXT,
     }
     found = "; ".join(indicators) if indicators else "none of its rules fires"
     text = (

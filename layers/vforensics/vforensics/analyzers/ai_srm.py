@@ -12,22 +12,19 @@ often are not, but compression and resizing change all of these, so nothing is s
 from __future__ import annotations
 
 from vforensics.ai import signals
-from vforensics.analyzers.base import AnalyzerResult, skipped
+from vforensics.analyzers.base import AnalyzerResult, skipped, unscored
 from vforensics.media.image import Media
 
 NAME = "ai_srm"
 MIN_SIDE = 32
+INTERPRETATION = (
+    "Noise-residual and SRM statistics of the kind the specs associate with AI generation, reported for "
+    "experts; compression and resizing change them as much as generation does, so none is scored."
+)
 
 
 def analyze(media: Media) -> AnalyzerResult:
     rgb = media.rgb
     if min(rgb.shape[:2]) < MIN_SIDE:
         return skipped(f"image smaller than {MIN_SIDE} px")
-    metrics = signals.noise_srm_metrics(rgb)
-    details = {k: round(v, 6) for k, v in metrics.items()}
-    details["window"] = f"native-resolution centre crop of at most {signals.WINDOW} px"
-    text = (
-        "Noise-residual and SRM statistics of the kind the specs associate with AI generation, reported for "
-        "experts; compression and resizing change them as much as generation does, so none is scored."
-    )
-    return AnalyzerResult("ok", None, text, details)
+    return unscored(signals.noise_srm_metrics(rgb), INTERPRETATION, window=signals.WINDOW_TEXT)

@@ -11,22 +11,19 @@ one's AUC), so the analyzer reports them and scores nothing.
 from __future__ import annotations
 
 from vforensics.ai import signals
-from vforensics.analyzers.base import AnalyzerResult, skipped
+from vforensics.analyzers.base import AnalyzerResult, skipped, unscored
 from vforensics.media.image import Media
 
 NAME = "ai_texture"
 MIN_SIDE = 32
+INTERPRETATION = (
+    "Texture, colour and pixel statistics of the kind the specs associate with AI generation, reported for "
+    "experts; none is reliable on its own, so none is scored."
+)
 
 
 def analyze(media: Media) -> AnalyzerResult:
     rgb = media.rgb
     if min(rgb.shape[:2]) < MIN_SIDE:
         return skipped(f"image smaller than {MIN_SIDE} px")
-    metrics = signals.texture_colour_pixel_metrics(rgb)
-    details = {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
-    details["window"] = f"native-resolution centre crop of at most {signals.WINDOW} px"
-    text = (
-        "Texture, colour and pixel statistics of the kind the specs associate with AI generation, reported for "
-        "experts; none is reliable on its own, so none is scored."
-    )
-    return AnalyzerResult("ok", None, text, details)
+    return unscored(signals.texture_colour_pixel_metrics(rgb), INTERPRETATION, window=signals.WINDOW_TEXT)

@@ -45,6 +45,12 @@ def skipped(reason: str, **details: Any) -> AnalyzerResult:
     return AnalyzerResult("skipped", None, f"Not applicable: {reason}", dict(details))
 
 
+def unscored(metrics: dict[str, Any], interpretation: str, **context: Any) -> AnalyzerResult:
+    """An ``ok`` result that reports numbers for experts and scores nothing."""
+    details = {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
+    return AnalyzerResult("ok", None, interpretation, {**details, **context})
+
+
 def level(score: float, medium: float, high: float) -> str:
     """Low / Medium / High band of a score with the given lower bounds."""
     if score > high:
