@@ -73,6 +73,7 @@ def test_cli_analyses_files_and_reports_bad_ones(root, tmp_path):
     )
     assert done.returncode == 1
     assert "[1/3] iphone4.jpg: No clear signs of manipulation - risk LOW" in done.stdout
+    assert "    AI: Likely Real (" in done.stdout and ", confidence " in done.stdout
     assert "notes.jpg: NOT ANALYSED (MediaRejected) UNSUPPORTED_FORMAT" in done.stderr
     assert "missing.jpg: ERROR cannot read" in done.stderr
     assert "1 of 3 files analysed" in done.stdout

@@ -185,9 +185,8 @@ def describe(outcome) -> str:
         f"({outcome.seconds:.1f} s) -> {outcome.out_dir}{os.sep}report.json"
     ]
     if overall.get("ai_likelihood") is not None:
-        lines.append(
-            f"    AI: {overall['ai_verdict']} ({overall['ai_likelihood']:.0f}/100, {overall['ai_confidence']})"
-        )
+        likelihood_ai = f"{overall['ai_likelihood']:.0f}/100"
+        lines.append(f"    AI: {overall['ai_verdict']} ({likelihood_ai}, confidence {overall['ai_confidence']})")
     lines += [f"    ! {issue}" for issue in summary["issues_found"][:4]]
     lines += [f"    x {err}" for err in summary["errors"]]
     return "\n".join(lines)
