@@ -88,12 +88,30 @@ def test_rotated_clone_is_found_and_its_rotation_recovered(photo, angle):
     assert_localised(result, source, copy)
 
 
-def test_low_texture_clone_is_found_by_the_dense_search(photo):
-    """A patch of the dark, almost flat table carries too few keypoints; the shift search finds it."""
+def test_low_texture_clone_is_found_without_plain_keypoints(photo):
+    """A patch of the dark, almost flat table carries too few plain SIFT points; the shift search
+    finds its translation, and the contrast-equalised keypoint pass (tried first) finds it too."""
     forged, source, copy = clone(photo, (1000, 100), (80, 700))
-    result = copy_move.analyze(Media.from_bytes(jpeg(forged, 85), "flat.jpg"))
+    media = Media.from_bytes(jpeg(forged, 85), "flat.jpg")
+    result = copy_move.analyze(media)
     assert result.details["detected"]
-    assert result.details["regions"][0]["method"] == "dense"
+    assert result.details["regions"][0]["method"] in ("dense", "keypoints (contrast-equalised)")
+    assert_localised(result, source, copy)
+    gray, scale = copy_move.analysis_gray(media.rgb)
+    expected = np.array([-920.0, 600.0]) * scale
+    shifts = [np.array(t) for dx, dy, _ in shift_peaks(gray, 12.0) for t in translations(dx, dy, gray.shape)]
+    assert any(np.abs(t - expected).max() < 3 or np.abs(t + expected).max() < 3 for t in shifts)
+
+
+@pytest.mark.parametrize("angle", [20.0, -15.0])
+def test_rotated_low_texture_clone_is_found_by_the_contrast_equalised_pass(photo, angle):
+    """The dark table rotated: no shift to find, too few plain SIFT points; CLAHE lifts its texture."""
+    forged, source, copy = clone(photo, (1000, 100), (80, 700), angle)
+    result = copy_move.analyze(Media.from_bytes(jpeg(forged, 90), "flat-rotated.jpg"))
+    assert result.details["detected"] and result.score >= 70
+    region = result.details["regions"][0]
+    assert region["method"] == "keypoints (contrast-equalised)"
+    assert abs(region["rotation_deg"] - angle) < 2
     assert_localised(result, source, copy)
 
 

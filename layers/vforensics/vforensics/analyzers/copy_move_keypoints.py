@@ -33,6 +33,11 @@ NEIGHBOURS_SAMPLED = 8  # the second pair of a hypothesis is one of this many ne
 MAX_SCALE = 2.0  # hypotheses scaling by more than this (or less than its inverse) are discarded
 MAX_PAIRS = 2000  # matched pairs used at most (the best g2NN ratios)
 FLANN_SEED = 0  # seed of the approximate nearest-neighbour search
+# Second pass for flat content: contrast-limited adaptive histogram equalisation (Zuiderveld
+# 1994) lifts the faint texture of sky, walls and floors so that SIFT finds points there.
+CLAHE_CLIP = 3.0  # clip limit, in multiples of the mean histogram bin
+CLAHE_TILES = 8  # tiles per side
+ENHANCED_CONTRAST_THRESHOLD = 0.01
 
 
 @dataclass
@@ -45,9 +50,11 @@ class Candidate:
     method: str
 
 
-def detect(gray: np.ndarray, max_features: int = MAX_FEATURES) -> tuple[np.ndarray, np.ndarray]:
+def detect(
+    gray: np.ndarray, max_features: int = MAX_FEATURES, contrast_threshold: float = CONTRAST_THRESHOLD
+) -> tuple[np.ndarray, np.ndarray]:
     """Keypoint positions (n, 2) and RootSIFT descriptors (n, 128) of a uint8 image."""
-    sift = cv2.SIFT_create(nfeatures=0, contrastThreshold=CONTRAST_THRESHOLD)
+    sift = cv2.SIFT_create(nfeatures=0, contrastThreshold=contrast_threshold)
     keypoints = sift.detect(gray, None)
     if not keypoints:
         return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
@@ -193,9 +200,16 @@ def ransac_clusters(src: np.ndarray, dst: np.ndarray, seed: int = 0) -> list[Can
     return found
 
 
-def candidates(gray: np.ndarray, min_distance: float) -> tuple[list[Candidate], int, int]:
+def enhanced(gray: np.ndarray) -> np.ndarray:
+    """The image with its local contrast equalised (CLAHE), for the flat-content pass."""
+    return cv2.createCLAHE(clipLimit=CLAHE_CLIP, tileGridSize=(CLAHE_TILES, CLAHE_TILES)).apply(gray)
+
+
+def candidates(
+    gray: np.ndarray, min_distance: float, contrast_threshold: float = CONTRAST_THRESHOLD
+) -> tuple[list[Candidate], int, int]:
     """Keypoint candidates, the number of keypoints and the number of g2NN matches kept."""
-    pts, desc = detect(gray)
+    pts, desc = detect(gray, contrast_threshold=contrast_threshold)
     pairs = g2nn_pairs(pts, desc, min_distance)
     if len(pairs) < MIN_INLIERS:
         return [], len(pts), len(pairs)
