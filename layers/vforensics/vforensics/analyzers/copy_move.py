@@ -36,8 +36,9 @@ On 129 synthetic clones made from camera photos (plain, rotated 5-30 degrees or 
 0.8-1.2; JPEG quality 75-97; 0.5-8% of the image) these thresholds found 115 (41 of 43
 plain, 37 of 43 rotated, 37 of 43 scaled; pixel F1 at 0.5: 0.90, 0.80, 0.79; the
 contrast-equalised pass added 4) and flagged none of 44 untouched originals of that set nor
-any of the 97 camera photos of shared/bench. Most clones missed are of flat content (sky,
-dark floors, blank paper) rotated or scaled.
+any of the 97 camera photos of shared/bench, but one of the 13 NoSo originals (a tape
+printed with one logo over and over). Most clones missed are of flat content (sky, dark
+floors, blank paper) rotated or scaled.
 
 Score: 0 when no region is verified; otherwise 70 + 20 x s + 10 x min(1, clone_score / 5),
 where s in 0..1 is how far the best region's correlation lies above the correlation it
@@ -46,7 +47,8 @@ noisy-OR combination. ``clone_score`` is the percentage of the image covered by 
 and copies; its bands are the product spec's: Low < 2 <= Medium <= 5 < High.
 
 Limits: copies smaller than about 0.5% of the image, rotated or scaled copies of flat
-content (sky, walls), mirrored copies, copies in strongly re-compressed or downscaled
+content (sky, walls), mirrored copies, objects printed many times over (logos on tape or
+packaging can come out as copies), copies in strongly re-compressed or downscaled
 images (the fine detail that proves a copy is gone), and objects copied several times
 where one copy matches less well are missed.
 """
