@@ -90,9 +90,7 @@ def assess_ai(results: dict[str, dict[str, Any]]) -> AiAssessment:
             "detector": round(float(model["score"]), 1),
             "verdict": verdict(value),
             "crops_called_ai": model.get("details", {}).get("crops_called_ai"),
-            "method": COMBINATION.get("method", "the detector's calibrated probability")
-            if combined is not None
-            else "the detector's calibrated probability",
+            "method": COMBINATION["method"] if combined is not None else "the detector's calibrated probability",
         }
     tag = results.get("metadata", {}).get("details", {}).get("flag_evidence", {}).get("ai_generator_tag")
     evidence = {"pixels": pixels, "metadata": tag}

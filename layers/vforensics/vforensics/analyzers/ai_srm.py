@@ -12,7 +12,7 @@ often are not, but compression and resizing change all of these, so nothing is s
 from __future__ import annotations
 
 from vforensics.ai import signals
-from vforensics.analyzers.base import AnalyzerResult, skipped, unscored
+from vforensics.analyzers.base import AnalyzerResult, unscored_statistics
 from vforensics.media.image import Media
 
 NAME = "ai_srm"
@@ -24,7 +24,6 @@ INTERPRETATION = (
 
 
 def analyze(media: Media) -> AnalyzerResult:
-    rgb = media.rgb
-    if min(rgb.shape[:2]) < MIN_SIDE:
-        return skipped(f"image smaller than {MIN_SIDE} px")
-    return unscored(signals.noise_srm_metrics(rgb), INTERPRETATION, window=signals.WINDOW_TEXT)
+    return unscored_statistics(
+        media.rgb, signals.noise_srm_metrics, MIN_SIDE, INTERPRETATION, window=signals.WINDOW_TEXT
+    )

@@ -11,7 +11,7 @@ one's AUC), so the analyzer reports them and scores nothing.
 from __future__ import annotations
 
 from vforensics.ai import signals
-from vforensics.analyzers.base import AnalyzerResult, skipped, unscored
+from vforensics.analyzers.base import AnalyzerResult, unscored_statistics
 from vforensics.media.image import Media
 
 NAME = "ai_texture"
@@ -23,7 +23,6 @@ INTERPRETATION = (
 
 
 def analyze(media: Media) -> AnalyzerResult:
-    rgb = media.rgb
-    if min(rgb.shape[:2]) < MIN_SIDE:
-        return skipped(f"image smaller than {MIN_SIDE} px")
-    return unscored(signals.texture_colour_pixel_metrics(rgb), INTERPRETATION, window=signals.WINDOW_TEXT)
+    return unscored_statistics(
+        media.rgb, signals.texture_colour_pixel_metrics, MIN_SIDE, INTERPRETATION, window=signals.WINDOW_TEXT
+    )

@@ -12,6 +12,7 @@ and never scored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -45,9 +46,13 @@ def skipped(reason: str, **details: Any) -> AnalyzerResult:
     return AnalyzerResult("skipped", None, f"Not applicable: {reason}", dict(details))
 
 
-def unscored(metrics: dict[str, Any], interpretation: str, **context: Any) -> AnalyzerResult:
-    """An ``ok`` result that reports numbers for experts and scores nothing."""
-    details = {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
+def unscored_statistics(
+    rgb: np.ndarray, measure: Callable[[np.ndarray], dict[str, Any]], min_side: int, interpretation: str, **context: Any
+) -> AnalyzerResult:
+    """``measure(rgb)`` reported for experts, nothing scored; skipped under ``min_side`` px."""
+    if min(rgb.shape[:2]) < min_side:
+        return skipped(f"image smaller than {min_side} px")
+    details = {k: round(v, 6) if isinstance(v, float) else v for k, v in measure(rgb).items()}
     return AnalyzerResult("ok", None, interpretation, {**details, **context})
 
 
