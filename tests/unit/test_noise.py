@@ -66,6 +66,13 @@ def test_window_grid_has_one_window_per_cell():
     assert levels.shape == (200 // noise_levels.CELL, 330 // noise_levels.CELL)
 
 
+@pytest.mark.parametrize("length", [256, 255, 2, 1])
+def test_cell_median_is_numpys_median(length):
+    cells = np.random.default_rng(length).normal(size=(7, 5, length)).astype(np.float32)
+    cells[0, 0] = 1.0  # ties
+    np.testing.assert_allclose(noise_levels._median_last(cells), np.median(cells, axis=-1), rtol=0, atol=1e-6)
+
+
 # ---------------------------------------------------------------------------------------------
 # The analyzer on real photos
 

@@ -50,8 +50,30 @@ def normalised_residual(gray: np.ndarray) -> np.ndarray:
     return out - float(out.mean())
 
 
+def period(shape: tuple[int, int]) -> tuple[int, int]:
+    """Size (h, w) of the circular autocorrelation of an image of ``shape``.
+
+    The largest size not above the image's whose DFT is fast (a product of 2, 3 and 5): an
+    awkward side, a prime for instance, makes the transform some ten times slower. The image
+    loses at most a few rows and columns on its bottom and right edges (about 1%), which the
+    verification, run on the whole image, does not. Zero-padding instead weakens the peaks
+    of far-apart copies.
+    """
+    return _smooth_below(shape[0]), _smooth_below(shape[1])
+
+
+def _smooth_below(n: int) -> int:
+    m = n
+    while m > 1 and cv2.getOptimalDFTSize(m) != m:
+        m -= 1
+    return m
+
+
 def whitened_autocorrelation(feat: np.ndarray) -> np.ndarray:
-    """Circular autocorrelation of ``feat`` with a whitened power spectrum, zero shift at [0, 0]."""
+    """Circular autocorrelation of ``feat`` cropped to ``period``, with a whitened power
+    spectrum, zero shift at [0, 0]."""
+    ph, pw = period(feat.shape)
+    feat = np.ascontiguousarray(feat[:ph, :pw])
     spectrum = cv2.dft(feat, flags=cv2.DFT_COMPLEX_OUTPUT)
     power = cv2.magnitude(spectrum[..., 0], spectrum[..., 1]) ** 2
     envelope = cv2.GaussianBlur(power, (0, 0), WHITEN_SIGMA, borderType=cv2.BORDER_REFLECT)
@@ -69,8 +91,9 @@ def whitened_autocorrelation(feat: np.ndarray) -> np.ndarray:
 def shift_peaks(gray: np.ndarray, min_shift: float) -> list[tuple[int, int, float]]:
     """Candidate copy shifts (dx, dy, strength in standard deviations), strongest first.
 
-    Shifts are circular: (dx, dy) also stands for (dx - w, dy), (dx, dy - h) and
-    (dx - w, dy - h); only one of each pair (d, -d) is returned.
+    Shifts are circular over ``period(gray.shape)`` = (ph, pw): (dx, dy) also stands for
+    (dx - pw, dy), (dx, dy - ph) and (dx - pw, dy - ph) (``translations`` lists them); only
+    one of each pair (d, -d) is returned.
     """
     feat = normalised_residual(gray)
     auto = whitened_autocorrelation(feat)
@@ -125,10 +148,12 @@ def _same(ax: float, ay: float, bx: float, by: float, w: int, h: int) -> bool:
 
 
 def translations(dx: float, dy: float, shape: tuple[int, int]) -> list[tuple[float, float]]:
-    """The linear shifts a circular shift (dx, dy) stands for, each with a non-empty overlap."""
+    """The linear shifts a circular shift (dx, dy) of ``shift_peaks`` on an image of ``shape``
+    stands for, each with a non-empty overlap."""
     h, w = shape
-    xs = {dx, dx - w if dx > 0 else dx + w}
-    ys = {dy, dy - h if dy > 0 else dy + h}
+    ph, pw = period(shape)
+    xs = {dx, dx - pw if dx > 0 else dx + pw}
+    ys = {dy, dy - ph if dy > 0 else dy + ph}
     return [(x, y) for x in sorted(xs) for y in sorted(ys) if abs(x) < w - 1 and abs(y) < h - 1]
 
 

@@ -37,7 +37,32 @@ FLANN_SEED = 0  # seed of the approximate nearest-neighbour search
 # 1994) lifts the faint texture of sky, walls and floors so that SIFT finds points there.
 CLAHE_CLIP = 3.0  # clip limit, in multiples of the mean histogram bin
 CLAHE_TILES = 8  # tiles per side
-ENHANCED_CONTRAST_THRESHOLD = 0.01
+FLAT_WINDOW = 15  # side of the box in which flatness (local grey standard deviation) is measured, pixels
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One keypoint search over the image."""
+
+    method: str  # how a clone found by this pass is described
+    contrast_threshold: float  # SIFT DoG contrast threshold
+    max_features: int = MAX_FEATURES
+    equalised: bool = False  # on the contrast-equalised (CLAHE) image
+    flat_below: float | None = None  # keep only keypoints where the plain image's local std is below this
+    scale: float = 1.0  # search at this fraction of the analysis size
+
+
+#: The plain pass finds textured copies. The contrast-equalised pass looks only where the image
+#: is flat (local std under 6 grey levels: about half of a typical photo), where the plain pass
+#: finds few points; its keypoints there are not crowded out by the texture elsewhere, so its
+#: budget is spent on the areas it exists for, and it runs at 3/4 of the analysis size, where
+#: flat content loses nothing and SIFT takes half the time. Measured on the 129 synthetic clones
+#: of bench-out/synth: 117 found, against 115 with the pass over the whole image at full size
+#: (and 2.5 instead of 3.2 s at 12 MP on one core).
+PASSES = (
+    Pass("keypoints", CONTRAST_THRESHOLD),
+    Pass("keypoints (contrast-equalised)", 0.01, 14_000, equalised=True, flat_below=6.0, scale=0.75),
+)
 
 
 @dataclass
@@ -51,11 +76,20 @@ class Candidate:
 
 
 def detect(
-    gray: np.ndarray, max_features: int = MAX_FEATURES, contrast_threshold: float = CONTRAST_THRESHOLD
+    gray: np.ndarray,
+    max_features: int = MAX_FEATURES,
+    contrast_threshold: float = CONTRAST_THRESHOLD,
+    where: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Keypoint positions (n, 2) and RootSIFT descriptors (n, 128) of a uint8 image."""
+    """Keypoint positions (n, 2) and RootSIFT descriptors (n, 128) of a uint8 image, only
+    those on the True pixels of ``where`` if given."""
     sift = cv2.SIFT_create(nfeatures=0, contrastThreshold=contrast_threshold)
     keypoints = sift.detect(gray, None)
+    if where is not None and keypoints:
+        pts = np.array([k.pt for k in keypoints], np.float32)
+        rows = np.clip(pts[:, 1].astype(int), 0, gray.shape[0] - 1)
+        cols = np.clip(pts[:, 0].astype(int), 0, gray.shape[1] - 1)
+        keypoints = [k for k, keep in zip(keypoints, where[rows, cols], strict=True) if keep]
     if not keypoints:
         return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
     keypoints = _spread(keypoints, gray.shape, max_features)
@@ -200,17 +234,50 @@ def ransac_clusters(src: np.ndarray, dst: np.ndarray, seed: int = 0) -> list[Can
     return found
 
 
+def flat(gray: np.ndarray, max_std: float) -> np.ndarray:
+    """Where the image is flat: local standard deviation below ``max_std`` grey levels."""
+    g = gray.astype(np.float32)
+    box = (FLAT_WINDOW, FLAT_WINDOW)
+    mean = cv2.blur(g, box)
+    return cv2.blur(g * g, box) - mean * mean < max_std * max_std
+
+
 def enhanced(gray: np.ndarray) -> np.ndarray:
     """The image with its local contrast equalised (CLAHE), for the flat-content pass."""
     return cv2.createCLAHE(clipLimit=CLAHE_CLIP, tileGridSize=(CLAHE_TILES, CLAHE_TILES)).apply(gray)
 
 
 def candidates(
-    gray: np.ndarray, min_distance: float, contrast_threshold: float = CONTRAST_THRESHOLD
+    gray: np.ndarray,
+    min_distance: float,
+    contrast_threshold: float = CONTRAST_THRESHOLD,
+    max_features: int = MAX_FEATURES,
+    where: np.ndarray | None = None,
 ) -> tuple[list[Candidate], int, int]:
-    """Keypoint candidates, the number of keypoints and the number of g2NN matches kept."""
-    pts, desc = detect(gray, contrast_threshold=contrast_threshold)
+    """Keypoint candidates (from keypoints on ``where`` if given), the number of keypoints and
+    the number of g2NN matches kept."""
+    pts, desc = detect(gray, max_features, contrast_threshold, where)
     pairs = g2nn_pairs(pts, desc, min_distance)
     if len(pairs) < MIN_INLIERS:
         return [], len(pts), len(pairs)
     return ransac_clusters(pts[pairs[:, 0]], pts[pairs[:, 1]]), len(pts), len(pairs)
+
+
+def pass_candidates(gray: np.ndarray, min_distance: float, search: Pass) -> tuple[list[Candidate], int, int]:
+    """``candidates`` of one pass, in the coordinates of ``gray``."""
+    image = enhanced(gray) if search.equalised else gray
+    where = flat(gray, search.flat_below) if search.flat_below else None
+    f = search.scale
+    if f < 1.0:
+        size = (max(1, round(gray.shape[1] * f)), max(1, round(gray.shape[0] * f)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        if where is not None:
+            where = cv2.resize(where.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    threshold, budget = search.contrast_threshold, search.max_features
+    found, n_points, n_pairs = candidates(image, min_distance * f, threshold, budget, where)
+    if f < 1.0:
+        for cand in found:
+            cand.matrix[:, 2] /= f  # rotation and scale are unchanged by resizing both sides
+            cand.src /= f
+            cand.dst /= f
+    return found, n_points, n_pairs

@@ -87,7 +87,17 @@ def _mad_sigma(residual: np.ndarray, side: int, step: int = 1) -> np.ndarray:
     Sampling a quarter of the pixels (step 2) still leaves 256 per 32x32 cell and halves the
     cost of the medians, the analyzer's most expensive step.
     """
-    return np.median(_cells(np.abs(residual[::step, ::step]), side // step), axis=2) * MAD_TO_SIGMA
+    return _median_last(_cells(np.abs(residual[::step, ::step]), side // step)) * MAD_TO_SIGMA
+
+
+def _median_last(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=-1)``, about twice as fast on these cells: one partition at the
+    upper middle; for an even length the lower middle is the largest value below it."""
+    k = a.shape[-1] // 2
+    if a.shape[-1] % 2:
+        return np.partition(a, k, axis=-1)[..., k]
+    part = np.partition(a, k, axis=-1)
+    return 0.5 * (part[..., :k].max(axis=-1) + part[..., k])
 
 
 def wavelet_sigma(gray: np.ndarray) -> np.ndarray:
