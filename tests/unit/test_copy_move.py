@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from vforensics.analyzers import copy_move
-from vforensics.analyzers.copy_move_dense import shift_peaks, translations
+from vforensics.analyzers.copy_move_dense import period, shift_peaks, translations
 from vforensics.analyzers.copy_move_keypoints import ransac_clusters
 from vforensics.media.image import Media
 
@@ -181,3 +181,16 @@ def test_shift_search_finds_a_translation():
     assert strength > 5
     shifts = np.array(translations(dx, dy, gray.shape))  # the peak is circular: its linear readings
     assert np.abs(np.abs(shifts) - (220, 160)).max(axis=1).min() < 1
+
+
+def test_shift_search_on_prime_sides_finds_a_far_copy():
+    """Sides of 389 and 509 px (primes: a slow DFT) run on the largest fast size below them;
+    a copy 300 px away, whose circular reading differs on that period, is still found."""
+    assert period((389, 509)) == (384, 500)
+    rng = np.random.default_rng(3)
+    gray = np.clip(cv2.GaussianBlur(rng.normal(128, 30, (389, 509)), (0, 0), 1.0), 0, 255).astype(np.uint8)
+    gray[250:310, 340:420] = gray[40:100, 40:120]  # shifted by (+300, +210)
+    dx, dy, strength = shift_peaks(gray, min_shift=12)[0]
+    assert strength > 5
+    shifts = np.array(translations(dx, dy, gray.shape))
+    assert np.abs(np.abs(shifts) - (300, 210)).max(axis=1).min() < 1
