@@ -285,7 +285,8 @@ def cell_grid(
         size = (NOISE_CELLS, NOISE_CELLS)
         power = cv2.boxFilter(nulls * nulls * okf, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
         count = cv2.boxFilter(okf, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
-        sigma = np.sqrt(power / np.maximum(count, 1.0)) * NOISE_MARGIN + 1e-3
+        # the running sums of boxFilter can leave -1e-18 where the window holds only zeros
+        sigma = np.sqrt(np.maximum(power, 0.0) / np.maximum(count, 1.0)) * NOISE_MARGIN + 1e-3
         snr = float(np.median(cells[ok])) / float(np.median(sigma[ok]))
         if snr >= MIN_CELL_SNR:
             cell_energy = pool(np.where(usable, energy, 0.0), k) / norm
