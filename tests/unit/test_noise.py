@@ -66,6 +66,58 @@ def test_window_grid_has_one_window_per_cell():
     assert levels.shape == (200 // noise_levels.CELL, 330 // noise_levels.CELL)
 
 
+def _textured_band_scene(contrast: float, band_rows: int, noisier_square: bool = False) -> np.ndarray:
+    """Grey scene (768 x 1024): a brightness ramp, fine multi-scale texture of ``contrast`` in the top
+    ``band_rows``, the same Gaussian noise (sigma 3) everywhere, and optionally a 176 x 224 px
+    square of sigma 15 inside the band."""
+    rng = np.random.default_rng(0)
+    h, w = 768, 1024
+    img = np.tile(np.linspace(60, 180, w, dtype=np.float32), (h, 1))
+    texture = sum(
+        cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), s) * a * contrast
+        for s, a in ((0.7, 1.0), (1.5, 1.0), (4, 1.5))
+    )
+    img[:band_rows] += texture[:band_rows]
+    sigma = np.full((h, w), 3.0, np.float32)
+    if noisier_square:
+        sigma[8:184, 400:624] = 15.0
+    img += sigma * rng.standard_normal((h, w)).astype(np.float32)
+    return np.clip(img, 0, 255)
+
+
+def test_texture_alone_is_not_read_as_a_noise_inconsistency():
+    """Fine texture inflates every residual estimate; the texture term of the expected level absorbs it."""
+    gray = _textured_band_scene(contrast=40, band_rows=153)
+    levels = noise_levels.window_levels(gray, noise.ESTIMATORS)
+    brightness = noise.window_brightness(gray)
+    usable = np.ones(brightness.shape, bool)
+    texture = noise_levels.window_texture(gray)
+    assert texture.shape == brightness.shape
+    assert np.median(texture[:4]) > np.median(texture[-8:]) + 2  # the band is measured as textured
+
+    def flagged(texture_term: np.ndarray) -> float:
+        z = np.mean([noise.level_deviation(levels[n], brightness, texture_term, usable) for n in noise.ESTIMATORS], 0)
+        return float((np.abs(z[:4]) >= noise.Z_REGION).mean())
+
+    assert flagged(np.zeros_like(texture)) > 0.5  # brightness alone: the band looks noisier
+    assert flagged(texture) < 0.05
+
+
+def test_noisier_region_inside_texture_still_stands_out():
+    gray = _textured_band_scene(contrast=20, band_rows=192, noisier_square=True)
+    result = noise.analyze(Media.from_bytes(encode(np.rint(gray).astype(np.uint8), "PNG")))
+    level_map = cv2.resize(result.extra_maps["noise_level"], (1024, 768), interpolation=cv2.INTER_LINEAR)
+    inside = level_map[40:152, 432:592].mean()
+    band_elsewhere = level_map[8:184, 700:1000].mean()
+    assert inside > 0.5 and inside > 10 * band_elsewhere
+
+
+def test_flat_windows_have_the_floor_texture():
+    texture = noise_levels.window_texture(np.full((128, 160), 77.0, np.float32))
+    assert texture.shape == (4, 5)
+    np.testing.assert_allclose(texture, np.log2(noise_levels.MIN_GRADIENT))
+
+
 @pytest.mark.parametrize("length", [256, 255, 2, 1])
 def test_cell_median_is_numpys_median(length):
     cells = np.random.default_rng(length).normal(size=(7, 5, length)).astype(np.float32)

@@ -50,6 +50,8 @@ SRM_KERNELS = (
     np.array([[1, -2, 1]], np.float32) / 2.0,
 )
 MEDIAN_RESIDUE_GAIN = 0.84  # std of (x - median3x3(x)) for white Gaussian x of unit std (measured)
+TEXTURE_SCALE = 4  # texture is measured on the image shrunk this many times, where sensor noise has averaged out
+MIN_GRADIENT = 0.25  # floor of the mean gradient magnitude (grey levels per shrunk pixel): flat below this
 
 
 def _dct4() -> np.ndarray:
@@ -170,6 +172,21 @@ def pca_sigma(stats: dict[str, np.ndarray]) -> np.ndarray:
     cov = window_sum(stats["s2"]) / n[..., None] - mean[..., :, None] * mean[..., None, :]
     eig = np.linalg.eigvalsh(cov.astype(np.float64))
     return np.sqrt(np.maximum(eig[..., 0], 0.0))
+
+
+def window_texture(gray: np.ndarray) -> np.ndarray:
+    """log2 mean Sobel gradient magnitude per analysis window, measured at 1/``TEXTURE_SCALE`` size.
+
+    Shrinking by area averaging first removes most of the sensor noise, so what is left is the
+    scene's structure: the texture that biases every residual-based estimate upwards.
+    """
+    gray = np.asarray(gray, np.float32)
+    bh, bw = gray.shape[0] // CELL, gray.shape[1] // CELL
+    side = CELL // TEXTURE_SCALE
+    small = cv2.resize(gray[: bh * CELL, : bw * CELL], (bw * side, bh * side), interpolation=cv2.INTER_AREA)
+    magnitude = cv2.magnitude(cv2.Sobel(small, cv2.CV_32F, 1, 0), cv2.Sobel(small, cv2.CV_32F, 0, 1))
+    mean = window_sum(_cells(magnitude, side).mean(axis=2)) / WINDOW**2
+    return np.log2(np.maximum(mean, MIN_GRADIENT)).astype(np.float32)
 
 
 def window_levels(gray: np.ndarray, which: tuple[str, ...]) -> dict[str, np.ndarray]:
