@@ -9,6 +9,7 @@ Stages (each reuses what an earlier run left in --work unless --fresh):
   5. local   one 12 MP image through the whole local pipeline (scripts/bench_local_run.py)
   6. metadata flags, C2PA validation and thumbnail checks (scripts/bench_metadata.py)
   7. splice maps by compression regime (scripts/bench_splice_regimes.py)
+  8. splice and inpainting maps on a second, larger draw (scripts/bench_localisation_draw.py)
 Usage: .venv/bin/python scripts/run_benchmarks.py [--work bench-out] [--fresh] [--skip-peers]
        [--peer-sources N] [--clone-sources N]
 """
@@ -136,6 +137,10 @@ def main() -> int:
     seconds["splice-regimes"] = run(
         [VENV_BIN / "python", "scripts/bench_splice_regimes.py", "--work", work, "--write", work / "splice-regimes.md"]
     )
+    seconds["localisation-draw"] = run(
+        [VENV_BIN / "python", "scripts/bench_localisation_draw.py", "--camera", BENCH / "camera"]
+        + ["--work", work / "synth-seed2", "--write", work / "localisation-draw.md"]
+    )
 
     write_doc(work, seconds, peers=peers, clone_sources=args.clone_sources)
     return 0
@@ -205,6 +210,7 @@ def write_doc(work: Path, seconds: dict[str, float], peers: bool, clone_sources:
     ]
     lines += section_dataset("Synthetic forgeries from shared/bench/camera (`vforensics synth`, seed 0)", synth)
     lines += [(work / "splice-regimes.md").read_text().strip(), ""]
+    lines += [(work / "localisation-draw.md").read_text().strip(), ""]
     if peers:
         subset = json.loads((work / "eval-synth-peers" / "results.json").read_text())
         lines += section_dataset(
