@@ -192,6 +192,14 @@ def test_cooccurrence_features_are_normalised_histograms():
     np.testing.assert_allclose((feats**2).sum(axis=2), 1.0, atol=1e-4)
 
 
+def test_block_histograms_count_each_block_on_its_own():
+    codes = np.random.default_rng(3).integers(0, 81, (70, 90)).astype(np.uint8)
+    hist = noise_cooccurrence._block_histograms(codes, 16, 4, 5)
+    for row, col in [(0, 0), (2, 3), (3, 4)]:
+        block = codes[row * 16 : (row + 1) * 16, col * 16 : (col + 1) * 16]
+        np.testing.assert_array_equal(hist[row, col], np.bincount(block.ravel(), minlength=81))
+
+
 def test_cooccurrence_needs_enough_blocks():
     assert noise_cooccurrence.cooccurrence_outliers(np.zeros((60, 60), np.uint8)) is None
     assert noise_cooccurrence.block_side(1200, 1600) == 16
