@@ -233,3 +233,43 @@ def test_a_verified_clone_mask_enters_the_combined_map_at_full_strength():
     clone[2:4, 2:4] = 1.0
     combined = maps.combine({"ela": soft, "copy_move": clone}, {"ela": 0.5}, (10, 10), ("copy_move",))
     assert combined[3, 3] == pytest.approx(1.0) and combined[8, 8] == pytest.approx(0.2)
+
+
+def test_smoothing_ranks_a_contiguous_region_above_scattered_false_cells():
+    """Cell readings inside an edited square vary and scattered background cells read as high
+    as the square: pooling neighbours separates the two, and a clone overlay stays sharp."""
+    from vforensics.evaluation.metrics import pixel_scores
+
+    rng = np.random.default_rng(0)
+    truth = np.zeros((64, 64), bool)
+    truth[16:40, 20:44] = True
+    cells = np.where(truth, rng.uniform(0.3, 0.9, truth.shape), rng.uniform(0.0, 0.3, truth.shape))
+    spikes = (rng.random(truth.shape) < 0.15) & ~truth
+    cells[spikes] = rng.uniform(0.5, 0.9, truth.shape)[spikes]
+    noise = cv2.resize(cells.astype(np.float32), (512, 512), interpolation=cv2.INTER_NEAREST)
+    clone = np.zeros((512, 512), np.float32)
+    clone[400:440, 40:80] = 1.0
+    big = cv2.resize(truth.astype(np.uint8), (512, 512), interpolation=cv2.INTER_NEAREST) > 0
+
+    def f1(smoothing: float) -> float:
+        combined = maps.combine({"noise": noise}, {"noise": 1.0}, (512, 512), (), smoothing)
+        return pixel_scores(cv2.convertScaleAbs(combined, alpha=255.0), big).f1_best
+
+    assert f1(0.0) < 0.75 and f1(16.0) > 0.9
+    with_clone = maps.combine({"noise": noise, "copy_move": clone}, {"noise": 1.0}, (512, 512), ("copy_move",), 16.0)
+    assert with_clone[400:440, 40:80].min() == pytest.approx(1.0) and with_clone[395, 60] < 0.5
+
+
+def test_combined_smoothing_is_set_in_image_pixels():
+    """The same image at two sizes gets the same smoothing relative to its content."""
+    square = np.zeros((96, 128), np.float32)
+    square[40:56, 56:72] = 1.0
+    small = maps.combine_weighted({"noise": square}, 1024, 768)
+    large = maps.combine_weighted({"noise": square}, 4096, 3072)
+    assert small.shape == (768, 1024) and large.shape == (1536, 2048)
+    profile_small = small[384, ::4]
+    profile_large = cv2.resize(large, (1024, 768), interpolation=cv2.INTER_AREA)[384, ::4]
+    assert np.abs(profile_small - profile_large).max() > 0.05  # 4x larger image: relatively 4x less blur
+    unsmoothed = cv2.resize(square, (1024, 768), interpolation=cv2.INTER_LINEAR)
+    blurred_px = (small[384] > 0.05).sum() - (unsmoothed[384] > 0.05).sum()
+    assert 2 * maps.COMBINED_SMOOTHING_PX < blurred_px < 6 * maps.COMBINED_SMOOTHING_PX

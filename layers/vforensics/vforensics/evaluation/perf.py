@@ -550,9 +550,7 @@ def _aggregate_compute(source: dict[str, Any], results: dict[str, Any], files: d
         for name, r in results.items()
         if r.get("status") == "ok" and r.get("map")
     }
-    combined = maps.combine(
-        loaded, scoring.MAP_WEIGHTS, maps.fit_size(source["width"], source["height"]), scoring.MAP_OVERLAYS
-    )
+    combined = maps.combine_weighted(loaded, source["width"], source["height"])
     combined_files: dict[str, Any] = {}
     if combined is not None:
         preview = decode_preview(data, maps.MAX_SIDE)
