@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "scripts" / "ai_model"))
 
 from data import BENCH, DATA_LIST, UNSEEN_AI, media_of, read_data_list  # noqa: E402
 
-from vforensics.analyzers import ai_model  # noqa: E402
+from vforensics.analyzers.ai import model as ai_model  # noqa: E402
 from vforensics.evaluation.metrics import roc_auc  # noqa: E402
 from vforensics.media.image import Media  # noqa: E402
 
@@ -109,7 +109,7 @@ def latency(repeats: int = 15) -> dict[str, float]:
     media = Media.from_bytes(LATENCY_IMAGE.read_bytes(), LATENCY_IMAGE.name)
     rgb = media.rgb
     session, card, _ = ai_model.load_detector(str(ai_model.model_path()), 1)
-    from vforensics.ai import normalise
+    from vforensics.analyzers.ai import normalise
 
     batch, _ = normalise.inference_batch(rgb, card["input"])
     run_ms, prep_ms, whole_ms = [], [], []

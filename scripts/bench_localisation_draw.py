@@ -28,10 +28,10 @@ from statistics import mean, stdev
 import cv2
 import numpy as np
 
-from vforensics import maps
 from vforensics.evaluation.metrics import pixel_scores
 from vforensics.evaluation.synth import synthesize
 from vforensics.media.image import Media
+from vforensics.report import maps
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 2

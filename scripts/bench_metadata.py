@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench"
 os.environ["VF_EXIFTOOL"] = "off"
 
-from vforensics.analyzers import metadata  # noqa: E402
+from vforensics.analyzers.metadata import _analyzer as metadata  # noqa: E402
 from vforensics.evaluation.c2pa_assets import sign_jpeg  # noqa: E402
 from vforensics.media.image import Media  # noqa: E402
 

@@ -12,7 +12,7 @@ each class from the originals, beside the hand-set reliabilities it replaces.
 The combined map's weights come from the same benchmark: each localising analyzer's mean
 pixel MCC (at each image's best threshold, negative counted as 0, times the share of cases
 that got a map) over the spliced and inpainted cases, read from eval-synth/results.json.
-With --write, the fit on all cases goes to vforensics/data/scoring_calibration.json, which
+With --write, the fit on all cases goes to vforensics/scoring/data/scoring_calibration.json, which
 vforensics.scoring loads.
 
     .venv/bin/python scripts/calibrate_scoring.py [--write]
@@ -43,7 +43,7 @@ NOT_TAMPERING = ("generator_tag",)
 NEGATIVE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 MEDIUM_AT = 35.0  # = vforensics.scoring.MEDIUM_AT, not imported: scoring loads the file written here
 MAX_FLAGGED = 0.05  # target share of untouched originals rated MEDIUM or HIGH
-OUT = ROOT / "layers" / "vforensics" / "vforensics" / "data" / "scoring_calibration.json"
+OUT = ROOT / "layers" / "vforensics" / "vforensics" / "scoring" / "data" / "scoring_calibration.json"
 
 
 def load(cases_csv: Path, outputs: Path) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:

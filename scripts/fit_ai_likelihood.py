@@ -10,7 +10,7 @@ log-loss most, while the gain is at least ``MIN_GAIN`` (forward selection). The 
 says what the result is worth, beside the detector alone, the first spec's threshold rules
 (the honest baseline) and each signal alone, each signal's direction taken from validation.
 
-``--write`` stores the combination in layers/vforensics/vforensics/data/ai_likelihood.json,
+``--write`` stores the combination in layers/vforensics/vforensics/scoring/data/ai_likelihood.json,
 which the aggregator reads.
 """
 
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT / "scripts" / "ai_model"))
 
 from data import DATA_LIST, media_of, read_data_list  # noqa: E402
 
-from vforensics.ai.likelihood import COMBINATION_FILE, SIGNAL_ANALYZERS, combined_likelihood, features  # noqa: E402
 from vforensics.analyzers import ANALYZERS  # noqa: E402
 from vforensics.evaluation.metrics import roc_auc  # noqa: E402
+from vforensics.scoring.ai_likelihood import COMBINATION_FILE, SIGNAL_ANALYZERS, combined_likelihood, features  # noqa: E402
 
 MIN_GAIN = 0.005  # leave-one-out log-loss a signal must save to be added (nats per image)
 #: Real images the validation split must hold before a selected signal is trusted. The first

@@ -6,11 +6,11 @@ Docker is not available on the machines this project is built on, so the contain
 ``AnalyzerAiModelFunction`` cannot be built here. This script follows functions/model/Dockerfile
 instead: each ``pip install -r`` line installs the same requirements (manylinux x86_64 wheels
 for CPython 3.12, as the base image would) into ``DEST/site-packages``, each ``COPY`` copies
-the same files (``${LAMBDA_TASK_ROOT}`` -> ``DEST/task``, ``/opt/...`` -> ``DEST/opt/...``), and
-the ``ENV`` lines are written to ``DEST/env.json``. tests/infra runs the handler from the
-result with nothing else on ``sys.path``; the benchmark lists the sizes. What it cannot check
-is the base image itself (``public.ecr.aws/lambda/python:3.12``: Python, boto3, the runtime
-interface client).
+the same files (``${LAMBDA_TASK_ROOT}`` -> ``DEST/task``, ``/opt/...`` -> ``DEST/opt/...``),
+each ``RUN rm -rf`` removes the same paths, and the ``ENV`` lines are written to
+``DEST/env.json``. tests/infra runs the handler from the result with nothing else on
+``sys.path``; the benchmark lists the sizes. What it cannot check is the base image itself
+(``public.ecr.aws/lambda/python:3.12``: Python, boto3, the runtime interface client).
 """
 
 from __future__ import annotations
@@ -75,6 +75,12 @@ def stage(dest: Path) -> dict[str, str]:
             for f in files:
                 pip += ["-r", str(f)]
             subprocess.run(pip, check=True)
+        elif keyword == "RUN" and args.startswith("rm -rf "):
+            for path in (_target(dest, p) for p in shlex.split(args)[2:]):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink(missing_ok=True)
         elif keyword == "ENV":
             key, _, value = args.partition("=")
             env[key] = value.replace("/opt/", f"{dest}/opt/")

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from vforensics.analyzers import cfa
-from vforensics.analyzers.jpeg_tables import estimate_quality
+from vforensics.analyzers.jpeg._tables import estimate_quality
 from vforensics.evaluation.metrics import pixel_scores
 from vforensics.media.image import Media
 

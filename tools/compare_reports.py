@@ -85,7 +85,9 @@ def snapshot(out: Path) -> int:
     for name in names:
         folder = runs / name
         report = folder / "report.json"
-        entry: dict[str, Any] = {"report": without_timings(json.loads(report.read_text())) if report.is_file() else None}
+        entry: dict[str, Any] = {
+            "report": without_timings(json.loads(report.read_text())) if report.is_file() else None
+        }
         entry["files"] = {
             str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*.png"))

@@ -13,7 +13,7 @@ generator family and by source file:
 - real: ``camera`` (camera originals) and ``real-web`` (web photos matching ml72's
   subjects), split by file.
 
-Both classes pass through ``vforensics.ai.normalise`` (native-resolution crops, the same
+Both classes pass through ``vforensics.analyzers.ai.normalise`` (native-resolution crops, the same
 JPEG/WebP re-encoding, the NPR residual), so the network cannot tell the classes apart by
 format, size or metadata. Each step draws a balanced batch of random crops; the checkpoint
 with the best validation AUC is kept; a logistic (Platt) calibration of the image-level
@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE))
 from data import BENCH, DATA_LIST, load_rgb, make_data_list, read_data_list, write_data_list  # noqa: E402
 from resnet import ResNet18  # noqa: E402
 
-from vforensics.ai import normalise  # noqa: E402
+from vforensics.analyzers.ai import normalise  # noqa: E402
 
 OUT = ROOT / "functions" / "model"
 #: Share of each class's draws per family while training (the small ml72 family is

@@ -28,6 +28,8 @@ import pytest
 from cfnlint.decode import decode_str
 
 REPO = Path(__file__).resolve().parents[2]
+# Developers' parts of the package, left out of the layer and the model image.
+DEV_ONLY = ("local", "evaluation", "cli.py")
 TEMPLATE = REPO / "template.yaml"
 ASL_FILES = sorted((REPO / "statemachine").glob("*.asl.json"))
 
@@ -271,6 +273,8 @@ def test_built_layer_imports_on_linux(sam_build: Path):
     assert (site / "vforensics" / "__init__.py").is_file()
     assert list((site / "numpy" / "__pycache__").glob("*.cpython-312.pyc")), "layer not precompiled"
     assert not (site / "bin").exists()
+    for dev_only in DEV_ONLY:  # the embedded engine, the benchmarks and the CLI never run on Lambda
+        assert not (site / "vforensics" / dev_only).exists(), dev_only
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import numpy, cv2, PIL.Image, aws_lambda_powertools, vforensics;"
@@ -389,7 +393,8 @@ def test_model_image_runs_the_detector_from_its_own_contents(model_image: Path, 
     code = (
         "import json, sys; sys.path[:0] = sys.argv[1:4]\n"
         "import app\n"
-        "from vforensics.analyzers import ANALYZERS, ai_model\n"
+        "from vforensics.analyzers import ANALYZERS\n"
+        "from vforensics.analyzers.ai import model as ai_model\n"
         "from vforensics.media.image import Media\n"
         "assert callable(app.handler) and 'ai_model' in ANALYZERS\n"
         "r = ai_model.analyze(Media.from_bytes(open(sys.argv[4], 'rb').read(), 'iphone4.jpg'))\n"
@@ -403,6 +408,8 @@ def test_model_image_runs_the_detector_from_its_own_contents(model_image: Path, 
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["status"] == "ok" and 0 <= out["score"] <= 100
     assert out["file"].startswith(str(model_image / "task"))
+    for dev_only in DEV_ONLY:
+        assert not (model_image / "task" / "vforensics" / dev_only).exists(), dev_only
 
 
 def test_model_image_stays_small(model_image: Path):

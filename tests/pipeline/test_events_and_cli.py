@@ -27,7 +27,7 @@ def test_each_event_runs_against_its_handler_in_pipeline_order(engine, root):
     upload = events["analyzer-ela.json"]["job"]["upload"]
     data = (root / "samples" / "iphone4.jpg").read_bytes()
     etag = aws.client("s3").put_object(Bucket=upload["bucket"], Key=upload["key"], Body=data)["ETag"].strip('"')
-    assert etag == upload["etag"], "events/ are stale: run scripts/make_events.py"
+    assert etag == upload["etag"], "events/ are stale: run tools/make_events.py"
 
     outputs = {}
     for name, code_uri in EVENT_HANDLERS.items():

@@ -17,7 +17,7 @@ from vforensics.local.events import object_created_event
 from vforensics.local.runner import analyze_one
 from vforensics.pipeline import aws
 from vforensics.pipeline.identity import analysis_id_for
-from vforensics.scoring import MAP_WEIGHTS
+from vforensics.scoring.tampering import MAP_WEIGHTS
 
 from ..unit.images import png_bomb
 from .conftest import received_events

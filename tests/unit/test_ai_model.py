@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vforensics.ai import normalise
-from vforensics.ai.likelihood import METADATA_LIFT, assess_ai
-from vforensics.analyzers import ai_model
+from vforensics.analyzers.ai import model as ai_model
+from vforensics.analyzers.ai import normalise
 from vforensics.media.image import Media
+from vforensics.scoring.ai_likelihood import METADATA_LIFT, assess_ai
 
 from .images import encode, natural_rgb
 
@@ -126,7 +126,7 @@ def test_no_detector_and_no_tag_means_no_likelihood():
 
 
 def test_the_fitted_combination_is_applied_to_the_detectors_logit():
-    from vforensics.ai.likelihood import COMBINATION, combined_likelihood
+    from vforensics.scoring.ai_likelihood import COMBINATION, combined_likelihood
 
     result = _model_result(50.0)
     result["details"]["mean_logit"] = 2.0

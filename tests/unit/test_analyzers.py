@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vforensics.analyzers import ANALYZERS, ela, get_analyzer, noise
+from vforensics.analyzers import ANALYZERS, ela, get_analyzer
+from vforensics.analyzers.noise import _analyzer as noise
 from vforensics.media.image import Media
 
 from .images import encode, natural_rgb

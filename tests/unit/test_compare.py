@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vforensics.compare import average_hash, compare, difference_hash, hamming, perceptual_hash, ssim
 from vforensics.media.image import Media
+from vforensics.report.comparison import average_hash, compare, difference_hash, hamming, perceptual_hash, ssim
 
 from .images import encode
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vforensics.analyzers import copy_move
-from vforensics.analyzers.copy_move_dense import period, shift_peaks, translations
-from vforensics.analyzers.copy_move_keypoints import ransac_clusters
+from vforensics.analyzers.copy_move import _analyzer as copy_move
+from vforensics.analyzers.copy_move._dense import period, shift_peaks, translations
+from vforensics.analyzers.copy_move._keypoints import ransac_clusters
 from vforensics.media.image import Media
 
 from .images import encode, natural_rgb

@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image, PngImagePlugin
 
-from vforensics.analyzers import metadata
+from vforensics.analyzers.metadata import _analyzer as metadata
 from vforensics.media.image import Media
 
 from .images import encode, natural_rgb

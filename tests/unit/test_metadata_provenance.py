@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vforensics.analyzers import content_credentials, metadata
+from vforensics.analyzers.metadata import _analyzer as metadata
+from vforensics.analyzers.metadata import _content_credentials as content_credentials
 from vforensics.evaluation.c2pa_assets import TRAINED_ALGORITHMIC_MEDIA, sign_jpeg
 from vforensics.media.image import Media
 

@@ -7,7 +7,9 @@ import struct
 import pytest
 from PIL import Image, PngImagePlugin
 
-from vforensics.analyzers import exiftool, file_structure, metadata
+from vforensics.analyzers.metadata import _analyzer as metadata
+from vforensics.analyzers.metadata import _exiftool as exiftool
+from vforensics.media import file_structure
 from vforensics.media.image import Media
 
 from .images import encode, natural_rgb

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vforensics.analyzers import noise, noise_cooccurrence, noise_levels
+from vforensics.analyzers.noise import _analyzer as noise
+from vforensics.analyzers.noise import _cooccurrence as noise_cooccurrence
+from vforensics.analyzers.noise import _levels as noise_levels
 from vforensics.media.image import Media
 
 from .images import check_map, encode, natural_rgb

@@ -10,10 +10,12 @@ import cv2
 import numpy as np
 import pytest
 
-from vforensics import REPORT_SCHEMA, maps, scoring
-from vforensics.report import build_report, build_zip, to_json
-from vforensics.scoring import MAP_WEIGHTS, RELIABILITY, assess, combine_evidence, risk_band
-from vforensics.summary import summarize
+from vforensics import REPORT_SCHEMA
+from vforensics.report import maps
+from vforensics.report.document import build_report, build_zip, to_json
+from vforensics.report.summary import summarize
+from vforensics.scoring import tampering as scoring
+from vforensics.scoring.tampering import MAP_WEIGHTS, RELIABILITY, assess, combine_evidence, risk_band
 
 JPEG_SOURCE = {"format": "JPEG", "width": 4000, "height": 3000, "file_name": "a.jpg"}
 

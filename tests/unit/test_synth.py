@@ -204,7 +204,7 @@ def test_main_runs_a_class_subset(pool: Path, tmp_path: Path, capsys: pytest.Cap
 
 
 def test_metadata_cases_raise_exactly_the_flag_they_expect(runs: dict[str, Path]) -> None:
-    from vforensics.analyzers import metadata
+    from vforensics.analyzers.metadata import _analyzer as metadata
     from vforensics.media.image import Media
 
     out = runs["a"]
@@ -268,7 +268,7 @@ def test_only_thumbnail_kept_cases_keep_a_stale_thumbnail(runs: dict[str, Path],
 
 
 def test_generator_tag_cases_are_flagged_by_the_metadata_analyzer(runs: dict[str, Path]) -> None:
-    from vforensics.analyzers import metadata
+    from vforensics.analyzers.metadata import _analyzer as metadata
     from vforensics.media.image import Media
 
     out = runs["a"]

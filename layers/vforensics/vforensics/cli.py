@@ -129,7 +129,7 @@ def analyze(args: argparse.Namespace) -> int:
 
 
 def metadata(args: argparse.Namespace) -> int:
-    from vforensics.metadata_report import metadata_report
+    from vforensics.report.metadata import metadata_report
 
     try:
         data = args.file.read_bytes()
@@ -142,10 +142,10 @@ def metadata(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    from vforensics import maps
-    from vforensics.compare import compare as compare_media
     from vforensics.errors import MediaRejected
     from vforensics.media.image import Media
+    from vforensics.report import maps
+    from vforensics.report.comparison import compare as compare_media
 
     loaded = []
     for path in (args.a, args.b):

@@ -1,44 +1,33 @@
-"""The forensic analyzers, one module per method, all with the same interface.
+"""The forensic analyzers, all with one contract (:mod:`.base`), declared in :mod:`.registry`.
 
-``ANALYZERS`` maps the stable analyzer name (used in report.json, map file names and the
-state machine's branches) to its ``analyze(media) -> AnalyzerResult`` function.
+Each analyzer is a module or a family package with ``NAME`` and ``analyze(media) ->
+AnalyzerResult``: ``ela``, ``cfa`` and ``enhance`` are single modules; ``jpeg``, ``noise``,
+``copy_move``, ``metadata`` and ``ai`` are packages whose helpers are private (``_name.py``)
+and whose ``__init__`` is their public surface.
+
+``ANALYZERS`` maps every registered name to its ``analyze`` function; a module is imported
+when its function is first looked up.
 """
 
-from collections.abc import Callable
+from collections.abc import Iterator, Mapping
 
-from vforensics.analyzers import (
-    ai_frequency,
-    ai_model,
-    ai_srm,
-    ai_texture,
-    cfa,
-    copy_move,
-    ela,
-    enhance,
-    jpeg,
-    metadata,
-    noise,
-)
 from vforensics.analyzers.base import AnalyzerResult
-from vforensics.media.image import Media
-
-ANALYZERS: dict[str, Callable[[Media], AnalyzerResult]] = {
-    metadata.NAME: metadata.analyze,
-    ela.NAME: ela.analyze,
-    noise.NAME: noise.analyze,
-    jpeg.NAME: jpeg.analyze,
-    copy_move.NAME: copy_move.analyze,
-    cfa.NAME: cfa.analyze,
-    enhance.NAME: enhance.analyze,
-    ai_model.NAME: ai_model.analyze,
-    ai_frequency.NAME: ai_frequency.analyze,
-    ai_texture.NAME: ai_texture.analyze,
-    ai_srm.NAME: ai_srm.analyze,
-}
+from vforensics.analyzers.registry import SPECS, Analyze, AnalyzerSpec, get_analyzer, names_for, spec_of
 
 
-def get_analyzer(name: str) -> Callable[[Media], AnalyzerResult]:
-    try:
-        return ANALYZERS[name]
-    except KeyError:
-        raise ValueError(f"unknown analyzer {name!r}; known: {', '.join(sorted(ANALYZERS))}") from None
+class _Registered(Mapping[str, Analyze]):
+    def __getitem__(self, name: str) -> Analyze:
+        if name not in SPECS:
+            raise KeyError(name)
+        return get_analyzer(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SPECS)
+
+    def __len__(self) -> int:
+        return len(SPECS)
+
+
+ANALYZERS: Mapping[str, Analyze] = _Registered()
+
+__all__ = ["ANALYZERS", "AnalyzerResult", "AnalyzerSpec", "get_analyzer", "names_for", "spec_of"]

@@ -79,7 +79,7 @@ def collect(cases: list[Case], outputs: Path, rescore: bool = False) -> list[Cas
     combined map (``maps/combined.png``, rewritten) are recomputed from the stored analyzer
     results and maps by the current ``scoring`` code (for tuning it without re-running the
     analyzers)."""
-    from vforensics.scoring import assess
+    from vforensics.scoring.tampering import assess
 
     results = []
     for case in cases:
@@ -121,7 +121,7 @@ def collect(cases: list[Case], outputs: Path, rescore: bool = False) -> list[Cas
 def _recombine(folder: Path, report: dict) -> bool:
     """Rewrite ``folder/maps/combined.png`` from the stored analyzer maps with the current
     weights, as the aggregate step would; False when there is nothing to combine."""
-    from vforensics import maps as mapping
+    from vforensics.report import maps as mapping
 
     loaded = {}
     for name, entry in report["analyzers"].items():

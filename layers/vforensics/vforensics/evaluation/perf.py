@@ -55,7 +55,7 @@ REPO = Path(__file__).resolve().parents[4]
 
 
 def _heatmap_max_side() -> int:
-    from vforensics.maps import HEATMAP_MAX_SIDE  # lazily: see the note on imports above
+    from vforensics.report.maps import HEATMAP_MAX_SIDE  # lazily: see the note on imports above
 
     return HEATMAP_MAX_SIDE
 
@@ -525,8 +525,8 @@ def _prepare_compute(data: bytes, file_name: str) -> dict[str, Any]:
 
 def _render(name: str, result, media) -> tuple[dict[str, Any], dict[str, bytes], bytes]:
     """What pipeline/analyze.py writes after the analyzer: map PNGs and the work/ JSON."""
-    from vforensics import maps
     from vforensics.pipeline import layout
+    from vforensics.report import maps
 
     entry = result.to_dict() | {"elapsed_ms": 0.0, "map": None, "heatmap": None}
     files: dict[str, bytes] = {}
@@ -541,8 +541,10 @@ def _aggregate_compute(source: dict[str, Any], results: dict[str, Any], files: d
     """Aggregate's work without I/O, as pipeline/aggregate.py does it: decode the analyzer
     maps, combine them, draw the combined map and heatmap over a preview, build report.json
     and report.zip. Returns the files it would write and the zip."""
-    from vforensics import maps, report, scoring
     from vforensics.media.image import decode_preview
+    from vforensics.report import document as report
+    from vforensics.report import maps
+    from vforensics.scoring import tampering as scoring
 
     files = dict(files)
     loaded = {

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from vforensics.analyzers.registry import ANALYZER_SPECS
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STATE_MACHINE_FILE = "statemachine/analysis.asl.json"
@@ -30,20 +32,11 @@ class FunctionSpec:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name}"
 
 
+# The analyzers come from the registry, as template.yaml's do (tools/generate_deployment.py).
+# A container-image analyzer (ai_model: functions/model/Dockerfile) runs this same handler.
 FUNCTIONS = (
     FunctionSpec("PrepareFunction", "functions/prepare", "app.handler"),
-    FunctionSpec("AnalyzerMetadataFunction", "functions/analyzer", "app.handler"),
-    FunctionSpec("AnalyzerElaFunction", "functions/analyzer", "app.handler"),
-    FunctionSpec("AnalyzerNoiseFunction", "functions/analyzer", "app.handler"),
-    FunctionSpec("AnalyzerJpegFunction", "functions/analyzer", "app.handler"),
-    FunctionSpec("AnalyzerCopyMoveFunction", "functions/analyzer", "app.handler"),
-    FunctionSpec("AnalyzerCfaFunction", "functions/analyzer", "app.handler"),
-    FunctionSpec("AnalyzerEnhanceFunction", "functions/analyzer", "app.handler"),
-    # a container image in AWS (functions/model/Dockerfile) running this same handler
-    FunctionSpec("AnalyzerAiModelFunction", "functions/analyzer", "app.handler"),
-    FunctionSpec("AnalyzerAiFrequencyFunction", "functions/analyzer", "app.handler"),
-    FunctionSpec("AnalyzerAiTextureFunction", "functions/analyzer", "app.handler"),
-    FunctionSpec("AnalyzerAiSrmFunction", "functions/analyzer", "app.handler"),
+    *(FunctionSpec(spec.logical_id, "functions/analyzer", "app.handler") for spec in ANALYZER_SPECS),
     FunctionSpec("AggregateFunction", "functions/aggregate", "app.handler"),
 )
 

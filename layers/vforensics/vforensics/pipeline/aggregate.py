@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from vforensics import maps, report, scoring
 from vforensics.media.image import decode_preview
 from vforensics.pipeline import aws, layout
 from vforensics.pipeline.settings import Settings
+from vforensics.report import document as report
+from vforensics.report import maps
+from vforensics.scoring import tampering as scoring
 
 COMPLETED_EVENT = "Analysis Completed"
 EVENT_SOURCE = "vforensics"

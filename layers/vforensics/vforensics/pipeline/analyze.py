@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from vforensics import maps
 from vforensics.analyzers import get_analyzer
 from vforensics.media.image import ImageInfo, Media
 from vforensics.pipeline import aws, layout
+from vforensics.report import maps
 
 
 def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:

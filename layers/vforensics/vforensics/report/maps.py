@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vforensics.scoring import MAP_OVERLAYS, MAP_WEIGHTS
+from vforensics.scoring.tampering import MAP_OVERLAYS, MAP_WEIGHTS
 
 MAX_SIDE = 2048  # longest side of written maps (for tools), pixels
 HEATMAP_MAX_SIDE = 1280  # longest side of colour heatmaps (for people): a 2048 px one is 4-6 MB of PNG

@@ -3,14 +3,14 @@
 LBP entropy, GLCM energy, edge-sharpness CV, gradient-direction uniformity, gradient
 kurtosis, Laplacian variance, chromatic aberration, colour entropy, saturation, histogram
 roughness, checkerboard and 8 px grid ratios, histogram gaps and luminance entropy, as
-``vforensics.ai.signals.texture_colour_pixel_metrics`` defines them (with their papers).
+``vforensics.analyzers.ai._signals.texture_colour_pixel_metrics`` defines them (with their papers).
 No one of them separates AI images from photos reliably (docs/BENCHMARKS.md gives each
 one's AUC), so the analyzer reports them and scores nothing.
 """
 
 from __future__ import annotations
 
-from vforensics.ai import signals
+from vforensics.analyzers.ai import _signals as signals
 from vforensics.analyzers.base import AnalyzerResult, unscored_statistics
 from vforensics.media.image import Media
 

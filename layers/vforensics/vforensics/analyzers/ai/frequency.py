@@ -1,8 +1,8 @@
 """AI-generation signals in the frequency domain, and the first spec's threshold rules.
 
-Reports the statistics of ``vforensics.ai.signals.frequency_metrics`` (spectral slope and
+Reports the statistics of ``vforensics.analyzers.ai._signals.frequency_metrics`` (spectral slope and
 fit R^2, high-frequency ratio, spectral flatness, spectral peak anomalies) and scores the
-picture with the first product spec's six threshold rules (``vforensics.ai.spec_rules``):
+picture with the first product spec's six threshold rules (``vforensics.analyzers.ai._spec_rules``):
 ``score`` is their ``ai_generation_score``, ``map`` their block-level suspicion map. The rules
 are kept as documented behaviour and as the baseline the trained detector (``ai_model``) is
 measured against; they are weak (docs/BENCHMARKS.md), and ``overall.ai_likelihood`` does not
@@ -11,8 +11,9 @@ use this score unless ``scripts/fit_ai_likelihood.py`` finds that it helps on he
 
 from __future__ import annotations
 
-from vforensics.ai import signals, spec_rules
-from vforensics.analyzers.ai_model import verdict
+from vforensics.analyzers.ai import _signals as signals
+from vforensics.analyzers.ai import _spec_rules as spec_rules
+from vforensics.analyzers.ai.model import verdict
 from vforensics.analyzers.base import AnalyzerResult, skipped
 from vforensics.media.image import Media
 

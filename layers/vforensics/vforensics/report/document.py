@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vforensics import REPORT_SCHEMA, __version__
-from vforensics.scoring import assess
-from vforensics.summary import summarize
+from vforensics.report.summary import summarize
+from vforensics.scoring.tampering import assess
 
 
 def build_report(

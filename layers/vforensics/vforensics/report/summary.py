@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vforensics.ai.likelihood import AiAssessment
-from vforensics.scoring import Overall
+from vforensics.scoring.ai_likelihood import AiAssessment
+from vforensics.scoring.tampering import Overall
 
 RECOMMENDATIONS = {
     "LOW": "No action needed on forensic grounds. If the image matters (news, evidence), still verify its source "

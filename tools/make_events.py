@@ -1,15 +1,18 @@
 """Regenerate events/*.json: sample inputs of every handler, for tests and `sam local invoke`.
 
 Runs the real Prepare handler on samples/iphone4.jpg in the embedded engine so that the job
-document in the analyzer and aggregate events is exactly what Prepare emits. Usage:
-    .venv/bin/python scripts/make_events.py
+document in the analyzer and aggregate events is exactly what Prepare emits; the events of
+each registered analyzer are then written by tools/generate_deployment.py. Usage:
+    .venv/bin/python tools/make_events.py
 """
 
 import json
 from pathlib import Path
 
-from vforensics.analyzers import ANALYZERS
-from vforensics.local.deployment import FUNCTIONS, LocalResources
+import generate_deployment  # beside this script
+
+from vforensics.analyzers.registry import ANALYZER_SPECS
+from vforensics.local.deployment import LocalResources
 from vforensics.local.engine import LocalEngine
 from vforensics.local.events import object_created_event
 from vforensics.local.lambda_router import LocalContext, load_handler
@@ -20,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "iphone4.jpg"
 SAMPLE_KEY = "samples/iphone4.jpg"
 EVENTS = ROOT / "events"
-TIMED_OUT = "noise"  # the analyzer whose branch the aggregate event shows as failed
 
 
 def write(name: str, payload: dict) -> None:
@@ -45,32 +47,8 @@ def main() -> None:
         prepare = load_handler(ROOT, "functions/prepare", "app.handler")
         job = prepare(prepare_event, LocalContext("vf-PrepareFunction", "local"))
         job["source"]["uploaded_at"] = "2026-11-23T12:00:00+00:00"
-        for name in ANALYZERS:
-            write(f"analyzer-{name}.json", {"analyzer": name, "job": job})
-        aid = job["analysis_id"]
-        branches = [
-            {
-                "analyzer": name,
-                "status": "ok",
-                "score": 0.0,
-                "elapsed_ms": 100.0,
-                "result_key": f"work/{aid}/{name}.json",
-            }
-            for name in ANALYZERS
-            if name != TIMED_OUT
-        ]
-        # one branch as the Parallel state's Catch passes a timed-out analyzer on
-        branches.append(
-            {
-                "analyzer": TIMED_OUT,
-                "status": "error",
-                "error": "Sandbox.Timedout",
-                "cause": json.dumps(
-                    {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 120.00 seconds"}
-                ),
-            }
-        )
-        write("aggregate.json", {"job": job, "branches": branches})
+        # the job; generate_deployment writes the branches and each analyzer's event around it
+        write("aggregate.json", {"job": job, "branches": []})
     env = {
         "Parameters": {
             "VF_RESULTS_BUCKET": resources.results_bucket,
@@ -80,8 +58,10 @@ def main() -> None:
             "POWERTOOLS_METRICS_NAMESPACE": "VisualForensics",
         }
     }
-    env |= {f.logical_id: dict(env["Parameters"]) for f in FUNCTIONS}
     write("env.json", env)
+    for name, text in generate_deployment.render_events(ANALYZER_SPECS, EVENTS).items():
+        (EVENTS / name).write_text(text)
+        print("wrote", EVENTS / name)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 A photo straight from one camera carries sensor noise of a similar strength everywhere
 (given brightness); a region pasted from another image, or smoothed/retouched/inpainted,
 often does not. The analyzer estimates the local noise level on a grid of 96x96-pixel windows
-(stride 32) at full resolution with three residuals (:mod:`~vforensics.analyzers.noise_levels`):
+(stride 32) at full resolution with three residuals (:mod:`~vforensics.analyzers.noise._levels`):
 
 - the finest diagonal Haar wavelet subband, sigma = median(|HH|) / 0.6745 (Donoho &
   Johnstone, Biometrika 81(3), 1994), the local estimate of B. Mahdian & S. Saic, "Using noise
@@ -49,7 +49,7 @@ out (no gain beyond +0.01).
 
 A second, complementary measure looks at the *texture* of the residual rather than its
 strength: co-occurrences of the quantised residual, modelled per image as a host Gaussian
-plus outliers (:mod:`~vforensics.analyzers.noise_cooccurrence`, after Splicebuster, Cozzolino
+plus outliers (:mod:`~vforensics.analyzers.noise._cooccurrence`, after Splicebuster, Cozzolino
 et al., WIFS 2015). A region from another camera can have the same noise level but a
 different fine structure (demosaicing, sharpening, JPEG settings); inpainting and smoothing
 change both. The main map is the mean of the two maps, which are also written as
@@ -73,8 +73,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vforensics.analyzers import noise_cooccurrence, noise_levels
 from vforensics.analyzers.base import AnalyzerResult, level
+from vforensics.analyzers.noise import _cooccurrence as noise_cooccurrence
+from vforensics.analyzers.noise import _levels as noise_levels
 from vforensics.media.image import Media
 
 NAME = "noise"

@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vforensics.analyzers.ai_model import NAME as MODEL
-from vforensics.analyzers.ai_model import verdict
+from vforensics.analyzers.ai.model import NAME as MODEL
+from vforensics.analyzers.ai.model import verdict
 
 #: Floor of the AI likelihood when the metadata says the image was generated.
 METADATA_LIFT = 95.0
 #: Analyzers whose numbers can enter the combination (``scripts/fit_ai_likelihood.py``).
 SIGNAL_ANALYZERS = ("ai_frequency", "ai_texture", "ai_srm")
 #: The fitted combination: which features, their standardisation and weights.
-COMBINATION_FILE = Path(__file__).resolve().parents[1] / "data" / "ai_likelihood.json"
+COMBINATION_FILE = Path(__file__).resolve().parent / "data" / "ai_likelihood.json"
 COMBINATION: dict[str, Any] = json.loads(COMBINATION_FILE.read_text()) if COMBINATION_FILE.is_file() else {}
 
 

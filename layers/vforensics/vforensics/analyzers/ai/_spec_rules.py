@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vforensics.ai import signals
+from vforensics.analyzers.ai import _signals as signals
 
 BLOCK = 64  # side of the native-resolution squares the suspicion map judges, pixels
 

@@ -5,19 +5,19 @@ leaves traces that this analyzer reads from the file and its pixels:
 
 - the quantization tables (exact, from the file): IJG quality estimate and a fingerprint
   of the encoder family (IJG/libjpeg software, a known camera, unknown), compared with the
-  EXIF Make (:mod:`~vforensics.analyzers.jpeg_tables`);
+  EXIF Make (:mod:`~vforensics.analyzers.jpeg._tables`);
 - the 8x8 blocking grid on the decoded pixels and its offset
-  (:func:`~vforensics.analyzers.jpeg_dct.blocking_grid`);
+  (:func:`~vforensics.analyzers.jpeg._dct.blocking_grid`);
 - aligned double quantization in the DCT coefficient histograms, with a per-block map
   (Lin et al., Pattern Recognition 42(11), 2009; Bianchi & Piva, IEEE TIFS 7(3), 2012),
   non-aligned double compression at another grid shift (Bianchi & Piva, IEEE TIFS 7(2),
   2012) and the same-table recompression test (Huang, Huang & Shi, IEEE TIFS 5(4), 2010),
-  all in :mod:`~vforensics.analyzers.jpeg_double`;
+  all in :mod:`~vforensics.analyzers.jpeg._double`;
 - JPEG ghosts (Farid, IEEE TIFS 4(1), 2009) as a second map, ``extra_maps["jpeg_ghost"]``
-  (:mod:`~vforensics.analyzers.jpeg_ghost`).
+  (:mod:`~vforensics.analyzers.jpeg._ghost`).
 
 The luma coefficients are recovered from the decoder's luma plane (no coefficient reader):
-see :mod:`~vforensics.analyzers.jpeg_dct`. Only the luma channel is analysed.
+see :mod:`~vforensics.analyzers.jpeg._dct`. Only the luma channel is analysed.
 
 Scoring. Each detector gives a sub-score 0-100 (``details.subscores``): aligned double
 quantization (log of its likelihood gain), non-aligned (robust z of the best grid shift),
@@ -49,8 +49,11 @@ import cv2
 import numpy as np
 from PIL import Image, JpegImagePlugin
 
-from vforensics.analyzers import jpeg_dct, jpeg_double, jpeg_ghost, jpeg_tables
 from vforensics.analyzers.base import AnalyzerResult, level, skipped
+from vforensics.analyzers.jpeg import _dct as jpeg_dct
+from vforensics.analyzers.jpeg import _double as jpeg_double
+from vforensics.analyzers.jpeg import _ghost as jpeg_ghost
+from vforensics.analyzers.jpeg import _tables as jpeg_tables
 from vforensics.media.image import Media
 
 NAME = "jpeg"

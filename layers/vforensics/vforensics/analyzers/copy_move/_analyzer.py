@@ -61,10 +61,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vforensics.analyzers import copy_move_dense as dense
-from vforensics.analyzers import copy_move_keypoints as keypoints
 from vforensics.analyzers.base import AnalyzerResult, level, skipped
-from vforensics.analyzers.copy_move_verify import MIN_DEFINED, Features, Region, verify, zncc
+from vforensics.analyzers.copy_move import _dense as dense
+from vforensics.analyzers.copy_move import _keypoints as keypoints
+from vforensics.analyzers.copy_move._verify import MIN_DEFINED, Features, Region, verify, zncc
 from vforensics.media.image import Media
 
 NAME = "copy_move"

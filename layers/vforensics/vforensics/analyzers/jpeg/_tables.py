@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from vforensics.analyzers import file_structure
+from vforensics.media import file_structure
 
 # ITU-T T.81 Annex K tables K.1 (luminance) and K.2 (chrominance), natural order.
 IJG_LUMA = np.array(
@@ -199,7 +199,7 @@ def normalize_make(make: str | None) -> str:
 def load_db() -> dict[str, Any]:
     """The packaged table database (read once)."""
     try:
-        text = resources.files("vforensics.analyzers").joinpath("data", DB_RESOURCE).read_text("utf-8")
+        text = resources.files("vforensics.analyzers.jpeg").joinpath("data", DB_RESOURCE).read_text("utf-8")
         db = json.loads(text)
     except (FileNotFoundError, OSError, ValueError):  # pragma: no cover - a broken install
         return {"version": 0, "entries": []}

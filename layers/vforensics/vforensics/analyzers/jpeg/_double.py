@@ -55,8 +55,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from vforensics.analyzers import jpeg_dct
-from vforensics.analyzers.jpeg_tables import ZIGZAG
+from vforensics.analyzers.jpeg import _dct as jpeg_dct
+from vforensics.analyzers.jpeg._tables import ZIGZAG
 
 # ---------------------------------------------------------------------------------------------
 # Aligned double quantization

@@ -19,7 +19,7 @@ from pathlib import Path
 from statistics import pstdev
 from typing import Any
 
-from vforensics.ai.likelihood import AiAssessment, assess_ai
+from vforensics.scoring.ai_likelihood import AiAssessment, assess_ai
 
 #: How far each analyzer's score is trusted as evidence of tampering (0-1): fitted by
 #: scripts/calibrate_scoring.py (class-weighted maximum likelihood of the noisy-OR on the

@@ -5,7 +5,7 @@ width) looks at the neighbouring-pixel residual of native-resolution crops, the 
 NPR (Tan et al., "Rethinking the Up-Sampling Operations in CNN-based Generative Network for
 Generalizable Deepfake Detection", CVPR 2024): generators build images by up-sampling, which
 leaves correlations between neighbouring pixels that cameras do not. Up to nine crops of
-the picture are normalised exactly as in training (``vforensics.ai.normalise``), the mean
+the picture are normalised exactly as in training (``vforensics.analyzers.ai.normalise``), the mean
 crop logit is calibrated on the validation split (Platt scaling) and reported as ``score``
 = the probability, in percent, that the image is AI-generated.
 
@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from vforensics.ai import normalise
+from vforensics.analyzers.ai import normalise
 from vforensics.analyzers.base import AnalyzerResult, skipped
 from vforensics.media.image import Media
 

@@ -1,1 +1,0 @@
-"""AI-generated image detection: format normalisation and the trained detector."""

@@ -1,0 +1,10 @@
+"""File facts, EXIF/XMP/IPTC/ICC metadata, C2PA Content Credentials and the metadata flags.
+
+The analyzer is :func:`analyze` (``_analyzer``); its readers are private: ``_exif_fields``,
+``_exif_thumbnail``, ``_embedded`` (XMP, IPTC, ICC, PNG text), ``_content_credentials``
+(c2pa-python) and ``_exiftool`` (an optional full dump where ExifTool is installed).
+"""
+
+from vforensics.analyzers.metadata._analyzer import CHECKS_RUN, FLAG_POINTS, NAME, analyze
+
+__all__ = ["CHECKS_RUN", "FLAG_POINTS", "NAME", "analyze"]
