@@ -7,7 +7,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 OUT ?= out
 
-.PHONY: setup demo test build lint lock clean bench peers train-model
+.PHONY: setup demo test test-fast build lint generate lock clean bench peers train-model
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt layers/vforensics/requirements.txt layers/vforensics/pyproject.toml
@@ -23,12 +23,26 @@ demo: setup
 test: setup
 	$(BIN)/pytest
 
+# The inner loop (under a minute): everything but the tests marked slow (pipeline runs, sam build, mypy).
+test-fast: setup
+	$(BIN)/pytest -m "not slow"
+
 build: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build
 
 lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	PYTHONPATH=layers/vforensics $(BIN)/lint-imports
+	MYPYPATH=layers/vforensics $(BIN)/mypy
+	for handler in functions/*/app.py; do MYPYPATH=layers/vforensics $(BIN)/mypy $$handler || exit 1; done
+	$(BIN)/python tools/generate_deployment.py --check
 	$(BIN)/cfn-lint template.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam validate --lint
+
+# Rewrite the state machine's Analyze state, template.yaml's analyzer blocks and events/ from
+# the analyzer registry (layers/vforensics/vforensics/analyzers/registry.py).
+generate: setup
+	$(BIN)/python tools/generate_deployment.py
 
 # Regenerate docs/BENCHMARKS.md from ../shared/bench (heavy: about half an hour on 2 cores).
 bench: setup

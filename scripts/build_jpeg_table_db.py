@@ -1,6 +1,6 @@
 """Regenerate the JPEG quantization-table database of the ``jpeg`` analyzer.
 
-Writes layers/vforensics/vforensics/analyzers/jpeg/data/jpeg_tables.json from
+Writes layers/vforensics/vforensics/media/data/jpeg_tables.json from
 
 - the IJG (libjpeg) tables at qualities 1-100, colour (luma + chroma) and grayscale: what
   libjpeg, libjpeg-turbo and everything built on them write (Pillow, OpenCV, GIMP,
@@ -28,7 +28,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "vforensics"))
 
-from vforensics.analyzers.jpeg._tables import (  # noqa: E402
+from vforensics.media.jpeg_tables import (  # noqa: E402
     estimate_quality,
     ijg_quality_of,
     ijg_tables_for,
@@ -36,11 +36,11 @@ from vforensics.analyzers.jpeg._tables import (  # noqa: E402
 )
 
 DEFAULT_CAMERA = ROOT.parent / "shared" / "bench" / "camera"
-DEFAULT_OUT = ROOT / "layers" / "vforensics" / "vforensics" / "analyzers" / "jpeg" / "data" / "jpeg_tables.json"
+DEFAULT_OUT = ROOT / "layers" / "vforensics" / "vforensics" / "media" / "data" / "jpeg_tables.json"
 IJG_SOFTWARE = "IJG libjpeg / libjpeg-turbo (Pillow, OpenCV, GIMP, ImageMagick, most web software)"
 
 DESCRIPTION = (
-    "Quantization-table fingerprints for the jpeg analyzer (vforensics.analyzers.jpeg._tables). "
+    "Quantization-table fingerprints for the jpeg analyzer (vforensics.media.jpeg_tables). "
     "hash = first 16 hex digits of SHA-1 over the ASCII prefix '<number of tables>:' followed by each "
     "table (in table-id order) as 64 big-endian uint16 values in natural (row-major) order, i.e. "
     "jpeg_tables.tables_hash(Image.quantization). kind = 'ijg' (libjpeg quality scaling of the ITU-T T.81 "

@@ -72,6 +72,8 @@ def stage(dest: Path) -> dict[str, str]:
             files = [copied[command[i + 1]] for i, word in enumerate(command) if word == "-r"]
             pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
             pip += ["--target", str(site), "--python-version", "3.12", "--only-binary=:all:", *PIP_PLATFORM]
+            if "--no-deps" in command:
+                pip.append("--no-deps")
             for f in files:
                 pip += ["-r", str(f)]
             subprocess.run(pip, check=True)

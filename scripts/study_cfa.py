@@ -26,9 +26,9 @@ import numpy as np
 from PIL import Image
 
 from vforensics.analyzers import cfa
-from vforensics.analyzers.jpeg._tables import estimate_quality
 from vforensics.evaluation.metrics import pixel_scores
 from vforensics.media.image import Media
+from vforensics.media.jpeg_tables import estimate_quality
 
 CAMERA = Path(__file__).resolve().parents[2] / "shared" / "bench" / "camera"
 BANDS = ((95, ">= 95"), (90, "90-94"), (80, "80-89"), (0, "< 80"))

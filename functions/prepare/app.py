@@ -5,38 +5,46 @@ Output: the job document (upload, results location, source facts) for later stat
 Raises ``MediaRejected`` for files that cannot be analysed; the state machine records them.
 """
 
-from aws_lambda_powertools import Logger, Metrics
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vforensics.errors import MediaRejected
+from vforensics.pipeline.contracts import Job, PrepareRequest
 from vforensics.pipeline.prepare import prepare
 from vforensics.pipeline.settings import Settings
 
 logger = Logger()
 metrics = Metrics()
+tracer = Tracer()
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> Job:
     s3_event = S3EventBridgeNotificationEvent(event["event"])
-    request = {
+    request: PrepareRequest = {
         "analysis_id": event["analysis_id"],
         "bucket": s3_event.detail.bucket.name,
         "key": s3_event.detail.object.key,
         "etag": s3_event.detail.object.etag,
     }
     logger.append_keys(analysis_id=request["analysis_id"])
+    tracer.put_annotation(key="analysis_id", value=request["analysis_id"])
     try:
         job = prepare(request, Settings.from_env())
     except MediaRejected as exc:
         logger.warning("upload rejected", extra={"code": exc.code, "reason": exc.message, "key": request["key"]})
+        metrics.add_dimension(name="code", value=exc.code)
         metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
         raise
+    source = job["source"]
+    metrics.add_dimension(name="format", value=source["format"])
     metrics.add_metric(name="UploadsAccepted", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(
-        name="UploadMegapixels", unit=MetricUnit.Count, value=job["source"]["width"] * job["source"]["height"] / 1e6
-    )
+    metrics.add_metric(name="UploadBytes", unit=MetricUnit.Bytes, value=source["bytes"])
+    metrics.add_metric(name="UploadPixels", unit=MetricUnit.Count, value=source["width"] * source["height"])
     return job

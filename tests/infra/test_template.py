@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 from cfnlint.decode import decode_str
 
+pytestmark = pytest.mark.slow  # make test-fast leaves these out; make test runs them
+
 REPO = Path(__file__).resolve().parents[2]
 # Developers' parts of the package, left out of the layer and the model image.
 DEV_ONLY = ("local", "evaluation", "cli.py")

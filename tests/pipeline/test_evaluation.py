@@ -13,6 +13,8 @@ from PIL import Image
 
 from vforensics.evaluation.cases import case_id, prepare_published, read_cases
 
+pytestmark = pytest.mark.slow  # make test-fast leaves these out; make test runs them
+
 
 def test_published_layouts_are_read_with_their_masks(bench, tmp_path):
     cases = read_cases(prepare_published(bench / "forgeries", tmp_path))

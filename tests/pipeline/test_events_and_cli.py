@@ -10,6 +10,8 @@ from vforensics.analyzers import ANALYZERS
 from vforensics.local.lambda_router import LocalContext, load_handler
 from vforensics.pipeline import aws
 
+pytestmark = pytest.mark.slow  # make test-fast leaves these out; make test runs them
+
 EVENT_HANDLERS = {
     "prepare.json": "functions/prepare",
     **{f"analyzer-{name}.json": "functions/analyzer" for name in ANALYZERS},

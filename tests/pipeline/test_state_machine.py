@@ -11,6 +11,7 @@ from PIL import Image
 
 from vforensics import REPORT_SCHEMA
 from vforensics.analyzers import ANALYZERS
+from vforensics.analyzers.registry import SPECS
 from vforensics.local import lambda_router
 from vforensics.local.deployment import FUNCTIONS
 from vforensics.local.events import object_created_event
@@ -21,6 +22,8 @@ from vforensics.scoring.tampering import MAP_WEIGHTS
 
 from ..unit.images import png_bomb
 from .conftest import received_events
+
+pytestmark = pytest.mark.slow  # make test-fast leaves these out; make test runs them
 
 
 def _history(engine, execution_arn: str) -> list[dict]:
@@ -35,8 +38,6 @@ def _entered(history: list[dict], state: str) -> int:
 MAPPED = (
     "ela", "noise", "noise_level", "noise_cooccurrence", "jpeg", "jpeg_ghost", "copy_move", "ai_frequency", "combined"
 )  # fmt: skip
-#: analyzers that are never scored: views for people, and AI-generation statistics for experts
-VIEW_ONLY = ("enhance", "ai_texture", "ai_srm")
 #: analyzers that need traces most camera JPEGs no longer carry (demosaicing survives only
 #: near-lossless compression): "skipped" with the reason on these photos
 NEEDS_TRACES = ("cfa",)
@@ -77,7 +78,7 @@ def test_camera_jpeg_produces_the_full_report_record_and_event(engine, moderatio
         if name in NEEDS_TRACES:
             assert entry["status"] == "skipped" and "Not applicable" in entry["interpretation"], name
             continue
-        scored = name not in VIEW_ONLY
+        scored = SPECS[name].scores
         assert entry["status"] == "ok" and entry["elapsed_ms"] > 0
         assert (0 <= entry["score"] <= 100) if scored else entry["score"] is None
     assert report["analyzers"]["ela"]["map"] == "maps/ela.png"

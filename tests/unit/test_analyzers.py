@@ -122,6 +122,7 @@ def test_noise_skips_tiny_and_blank_images():
     assert result.status == "skipped" and "black, white or flat" in result.interpretation
 
 
+@pytest.mark.slow
 def test_analyzers_do_not_modify_shared_pixels(root):
     media = Media.from_bytes((root / "samples" / "iphone4.jpg").read_bytes())
     before = media.rgb.copy()

@@ -10,7 +10,7 @@ from PIL import Image
 from vforensics.analyzers.jpeg import _analyzer as jpeg
 from vforensics.analyzers.jpeg import _dct as jpeg_dct
 from vforensics.analyzers.jpeg import _double as jpeg_double
-from vforensics.analyzers.jpeg import _tables as jpeg_tables
+from vforensics.media import jpeg_tables
 from vforensics.media.image import ImageInfo, Media, inspect_image
 
 from .images import check_map, encode, natural_rgb

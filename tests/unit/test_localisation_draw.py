@@ -18,6 +18,7 @@ def draw(root):
     return module
 
 
+@pytest.mark.slow
 def test_a_draw_is_synthesised_analysed_and_tabulated(tmp_path, root, draw):
     camera = tmp_path / "camera"
     camera.mkdir()

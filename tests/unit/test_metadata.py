@@ -32,6 +32,7 @@ def test_camera_original_facts_exif_and_hashes(root):
     assert d["flags"] == [] or d["flags"] == ["gps_present"]
 
 
+@pytest.mark.slow
 def test_gps_is_decimal_degrees_with_a_map_link(bench):
     with_gps = [
         p

@@ -131,6 +131,7 @@ def test_function_durations_add_decode_only_for_pixel_analyzers():
     assert shared["E"] == 840  # 2048 MB is above one vCPU: unchanged
 
 
+@pytest.mark.slow
 def test_measurement_on_a_small_image(tmp_path):
     image = tmp_path / "small.jpg"
     image.write_bytes(perf._jpeg_bytes(perf.synthetic_rgb(640, 480, seed=3)))
@@ -160,6 +161,7 @@ def test_measurement_on_a_small_image(tmp_path):
     assert "one core" in text and "| 0.3 MP | ela |" in text and "Step Functions Standard (17 transitions)" in text
 
 
+@pytest.mark.slow
 def test_cold_imports_from_source():
     result = perf.measure_cold_imports(None, repeats=1, log=lambda _: None)
     assert set(result["functions"]) == {p.name for p in perf._function_folders()}

@@ -56,6 +56,7 @@ def _tree(out_dir: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out_dir)): p.read_bytes() for p in sorted(out_dir.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files_and_another_seed_differs(runs: dict[str, Path]) -> None:
     a, b, c = (_tree(runs[k]) for k in "abc")
     assert a == b

@@ -51,6 +51,7 @@ class AnalyzerSpec:
     timeout_s: int = 120
     layers: tuple[str, ...] = (LIBRARY_LAYER,)  # zip functions only; an image carries its own
     localises: bool = False  # writes a suspicion map
+    scores: bool = True  # gives a 0-100 score; False: statistics or views for people only
     image: ContainerImage | None = None  # for package "image"
     comment: str = ""  # why it is deployed as it is, written above it in template.yaml
 
@@ -65,7 +66,8 @@ class AnalyzerSpec:
         return "Analyze" + self.logical_id.removeprefix("Analyzer").removesuffix("Function")
 
     def load(self) -> Analyze:
-        return importlib.import_module(self.module).analyze  # type: ignore[no-any-return]
+        analyze: Analyze = importlib.import_module(self.module).analyze
+        return analyze
 
 
 ANALYZER_SPECS: tuple[AnalyzerSpec, ...] = (
@@ -117,6 +119,7 @@ ANALYZER_SPECS: tuple[AnalyzerSpec, ...] = (
         "enhance",
         "vforensics.analyzers.enhance",
         "Enhancement views for people (equalised, edges, gradient, PCA, DCT); never scored",
+        scores=False,
     ),
     AnalyzerSpec(
         "ai_model",
@@ -140,11 +143,13 @@ ANALYZER_SPECS: tuple[AnalyzerSpec, ...] = (
         "ai_texture",
         "vforensics.analyzers.ai.texture",
         "AI-generation signals: texture, colour and pixel statistics (not scored)",
+        scores=False,
     ),
     AnalyzerSpec(
         "ai_srm",
         "vforensics.analyzers.ai.srm",
         "AI-generation signals: noise residual and SRM statistics (not scored)",
+        scores=False,
     ),
 )
 

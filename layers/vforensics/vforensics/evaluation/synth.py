@@ -61,7 +61,7 @@ import cv2
 import numpy as np
 from PIL import Image, JpegImagePlugin
 
-from vforensics.analyzers.jpeg._tables import IJG_CHROMA, IJG_LUMA
+from vforensics.media.jpeg_tables import IJG_CHROMA, IJG_LUMA
 
 CLASSES: tuple[str, ...] = (
     "original",

@@ -114,7 +114,7 @@ def jpeg_structure(data: bytes) -> dict[str, Any]:
         "embedded_jpegs": _embedded_jpegs(data, segments, end),
         "problems": problems,
     }
-    if trailing:
+    if trailing and end is not None:  # trailing is non-zero only when end is set
         tail = data[end : end + 64]
         out["trailing_kind"] = (
             "another JPEG (MPF secondary image or appended picture)"

@@ -14,6 +14,7 @@ import io
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypedDict
 
 import cv2
 import numpy as np
@@ -25,6 +26,19 @@ from vforensics.media.sniff import HEADER_BYTES, IMAGE_TYPES, sniff
 
 # We enforce our own pixel limit from the header; Pillow's warning would fire first.
 Image.MAX_IMAGE_PIXELS = None
+
+
+class ImageFacts(TypedDict):
+    """What Prepare records of a decoded image (report.json ``source``, beside the file facts)."""
+
+    format: str
+    media_type: str
+    width: int
+    height: int
+    mode: str
+    frames: int
+    has_alpha: bool
+    notes: list[str]
 
 
 @dataclass(frozen=True)
@@ -44,7 +58,7 @@ class ImageInfo:
     def megapixels(self) -> float:
         return self.width * self.height / 1e6
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> ImageFacts:
         return {
             "format": self.format,
             "media_type": self.mime,

@@ -9,6 +9,7 @@ from typing import Any
 
 from vforensics.media.image import decode_preview
 from vforensics.pipeline import aws, layout
+from vforensics.pipeline.contracts import Branch, Job, Outcome, Source
 from vforensics.pipeline.settings import Settings
 from vforensics.report import document as report
 from vforensics.report import maps
@@ -18,7 +19,7 @@ COMPLETED_EVENT = "Analysis Completed"
 EVENT_SOURCE = "vforensics"
 
 
-def aggregate(job: dict[str, Any], branches: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
+def aggregate(job: Job, branches: list[Branch], settings: Settings) -> Outcome:
     """Build and store report.json, combined maps and report.zip; mark the record COMPLETED;
     publish the completion event. Safe to retry: every write is an overwrite."""
     analysis_id, res = job["analysis_id"], job["results"]
@@ -35,7 +36,7 @@ def aggregate(job: dict[str, Any], branches: list[dict[str, Any]], settings: Set
             files[rel] = aws.get_object(bucket, prefix + rel)
     combined_files = _combined_maps(job, results, files)
 
-    doc = report.build_report(analysis_id, job["source"], results, combined_files)
+    doc = report.build_report(analysis_id, dict(job["source"]), results, combined_files)
     files[layout.REPORT] = report.to_json(doc)
     for rel, data in files.items():
         if rel.startswith("maps/combined") or rel.startswith("heatmaps/combined") or rel == layout.REPORT:
@@ -43,7 +44,7 @@ def aggregate(job: dict[str, Any], branches: list[dict[str, Any]], settings: Set
     aws.put_bytes(bucket, prefix + layout.ZIP, report.build_zip(files), "application/zip")
 
     overall = doc["overall"]
-    outcome = {
+    outcome: Outcome = {
         "analysis_id": analysis_id,
         "status": "COMPLETED",
         "bucket": job["upload"]["bucket"],
@@ -63,8 +64,9 @@ def aggregate(job: dict[str, Any], branches: list[dict[str, Any]], settings: Set
     return outcome
 
 
-def _load_result(bucket: str, branch: dict[str, Any]) -> dict[str, Any]:
-    if branch.get("status") == "error" or "result_key" not in branch:
+def _load_result(bucket: str, branch: Branch) -> dict[str, Any]:
+    key = branch.get("result_key")
+    if branch.get("status") == "error" or not isinstance(key, str):
         message, error_type = _error_message(branch)
         return {
             "status": "error",
@@ -76,13 +78,13 @@ def _load_result(bucket: str, branch: dict[str, Any]) -> dict[str, Any]:
             "map": None,
             "heatmap": None,
         }
-    return aws.get_json(bucket, branch["result_key"])
+    return aws.get_json(bucket, key)
 
 
-def _error_message(branch: dict[str, Any]) -> tuple[str, str]:
+def _error_message(branch: Branch) -> tuple[str, str]:
     """Readable message from a Step Functions Catch output (Error + Cause JSON)."""
-    error_type = branch.get("error") or "Unknown"
-    cause = branch.get("cause") or ""
+    error_type = str(branch.get("error") or "Unknown")
+    cause = str(branch.get("cause") or "")
     try:
         parsed = json.loads(cause)
         message = parsed.get("errorMessage") or cause
@@ -92,7 +94,7 @@ def _error_message(branch: dict[str, Any]) -> tuple[str, str]:
     return str(message)[:500], str(error_type)
 
 
-def _combined_maps(job: dict[str, Any], results: dict[str, Any], files: dict[str, bytes]) -> dict[str, str]:
+def _combined_maps(job: Job, results: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
     loaded = {
         name: maps.decode_png_map(files[r["map"]])
         for name, r in results.items()
@@ -114,7 +116,7 @@ def _combined_maps(job: dict[str, Any], results: dict[str, Any], files: dict[str
     }
 
 
-def _record_completed(table: str, outcome: dict[str, Any], source: dict[str, Any]) -> None:
+def _record_completed(table: str, outcome: Outcome, source: Source) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     likelihood = outcome["tampering_likelihood"]
     values = {
@@ -140,7 +142,7 @@ def _record_completed(table: str, outcome: dict[str, Any], source: dict[str, Any
     )
 
 
-def _publish(bus: str, outcome: dict[str, Any]) -> None:
+def _publish(bus: str, outcome: Outcome) -> None:
     response = aws.client("events").put_events(
         Entries=[
             {

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+
+import numpy as np
 
 from vforensics.analyzers import get_analyzer
 from vforensics.media.image import ImageInfo, Media
 from vforensics.pipeline import aws, layout
+from vforensics.pipeline.contracts import BranchSummary, Job, ResultsLocation
 from vforensics.report import maps
 
 
-def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:
+def run_analyzer(job: Job, name: str) -> BranchSummary:
     """Run analyzer ``name`` and return the small summary the state machine carries.
 
     The full result goes to ``work/<id>/<name>.json``; maps go to ``maps/<name>.png`` and
@@ -20,7 +22,7 @@ def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:
     analyze = get_analyzer(name)
     upload, results = job["upload"], job["results"]
     data = aws.get_object(upload["bucket"], upload["key"], upload.get("etag"))
-    media = Media(data, ImageInfo.from_dict(job["source"]), job["source"].get("file_name", ""))
+    media = Media(data, ImageInfo.from_dict(dict(job["source"])), job["source"].get("file_name", ""))
 
     started = time.perf_counter()
     result = analyze(media)
@@ -47,7 +49,7 @@ def run_analyzer(job: dict[str, Any], name: str) -> dict[str, Any]:
     }
 
 
-def _store_map(results: dict[str, Any], name: str, suspicion: Any, media: Media) -> tuple[str, str]:
+def _store_map(results: ResultsLocation, name: str, suspicion: np.ndarray, media: Media) -> tuple[str, str]:
     """Write ``maps/<name>.png`` and ``heatmaps/<name>.png``; return their relative names."""
     map_name, heatmap_name = layout.map_name(name), layout.heatmap_name(name)
     info = media.info
@@ -60,7 +62,7 @@ def _store_map(results: dict[str, Any], name: str, suspicion: Any, media: Media)
     return map_name, heatmap_name
 
 
-def _store_view(results: dict[str, Any], name: str, view: str, image: Any) -> str:
+def _store_view(results: ResultsLocation, name: str, view: str, image: np.ndarray) -> str:
     """Write ``views/<name>_<view>.png``; return its relative name."""
     rel = layout.view_name(name, view)
     aws.put_bytes(results["bucket"], results["prefix"] + rel, maps.view_png(image), "image/png")

@@ -20,8 +20,10 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 
 
 @cache
-def client(service: str):
-    return boto3.session.Session().client(service, config=_CONFIG)
+def client(service: str) -> Any:
+    """A boto3 client (one per service and process); typed loosely as the services vary."""
+    session: Any = boto3.session.Session()
+    return session.client(service, config=_CONFIG)
 
 
 def get_object(bucket: str, key: str, etag: str | None = None, byte_range: str | None = None) -> bytes:

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-from typing import Any
 from urllib.parse import unquote_plus
 
 from vforensics.errors import MediaRejected
 from vforensics.media.image import check_size, check_type, inspect_image
 from vforensics.media.sniff import HEADER_BYTES
 from vforensics.pipeline import aws, layout
+from vforensics.pipeline.contracts import Job, PrepareRequest, Source
 from vforensics.pipeline.settings import Settings
 
 
-def prepare(request: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def prepare(request: PrepareRequest, settings: Settings) -> Job:
     """Validate ``s3://bucket/key`` and return the job every later step receives.
 
     ``request`` has ``analysis_id``, ``bucket``, ``key`` and ``etag`` (from the S3 event).
@@ -37,7 +37,7 @@ def prepare(request: dict[str, Any], settings: Settings) -> dict[str, Any]:
     data = aws.get_object(bucket, key, etag)
     info = inspect_image(data)
     analysis_id = request["analysis_id"]
-    source = {
+    source: Source = {
         "file_name": posixpath.basename(key),
         "bucket": bucket,
         "key": key,

@@ -218,7 +218,7 @@ def noise_srm_metrics(rgb: np.ndarray) -> dict[str, float]:
     flat = luma.ravel()
     std = float(flat.std())
     h, w = luma.shape
-    blocks = luma[: h // 32 * 32, : w // 32 * 32].reshape(h // 32, 32, w // 32, 32).std(axis=(1, 3)).ravel()
+    blocks: np.ndarray = luma[: h // 32 * 32, : w // 32 * 32].reshape(h // 32, 32, w // 32, 32).std(axis=(1, 3)).ravel()
     mad = float(np.median(np.abs(flat - np.median(flat))) * 1.4826)
     corr = _safe_corrcoef(residuals.reshape(3, -1))
     gray = luminance(rgb)

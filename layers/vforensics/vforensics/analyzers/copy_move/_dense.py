@@ -89,7 +89,7 @@ def whitened_autocorrelation(feat: np.ndarray) -> np.ndarray:
     return cv2.idft(spectrum, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
 
 
-def shift_peaks(gray: np.ndarray, min_shift: float) -> list[tuple[int, int, float]]:
+def shift_peaks(gray: np.ndarray, min_shift: float) -> list[tuple[float, float, float]]:
     """Candidate copy shifts (dx, dy, strength in standard deviations), strongest first.
 
     Shifts are circular over ``period(gray.shape)`` = (ph, pw): (dx, dy) also stands for

@@ -83,7 +83,7 @@ def detect(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keypoint positions (n, 2) and RootSIFT descriptors (n, 128) of a uint8 image, only
     those on the True pixels of ``where`` if given."""
-    sift = cv2.SIFT_create(nfeatures=0, contrastThreshold=contrast_threshold)
+    sift = cv2.SIFT_create(nfeatures=0, contrastThreshold=contrast_threshold)  # type: ignore[attr-defined]  # missing from opencv's stubs
     keypoints = sift.detect(gray, None)
     if where is not None and keypoints:
         pts = np.array([k.pt for k in keypoints], np.float32)
@@ -132,7 +132,7 @@ def g2nn_pairs(pts: np.ndarray, desc: np.ndarray, min_distance: float) -> np.nda
     # FLANN's randomised k-d trees draw their splits from OpenCV's random generator; seeding it
     # makes the matches, and so the verdict, the same whatever ran before in the process
     cv2.setRNGSeed(FLANN_SEED)
-    index = cv2.flann_Index(desc, dict(algorithm=1, trees=4))
+    index = cv2.flann_Index(desc, dict(algorithm=1, trees=4))  # type: ignore[attr-defined]  # missing from opencv's stubs
     idx, dist = index.knnSearch(desc, k, params=dict(checks=32))
     dist = np.sqrt(np.maximum(dist.astype(np.float64), 0.0))  # FLANN returns squared L2
     # drop the keypoint itself wherever FLANN put it, keep k - 1 neighbours in order

@@ -5,7 +5,7 @@ leaves traces that this analyzer reads from the file and its pixels:
 
 - the quantization tables (exact, from the file): IJG quality estimate and a fingerprint
   of the encoder family (IJG/libjpeg software, a known camera, unknown), compared with the
-  EXIF Make (:mod:`~vforensics.analyzers.jpeg._tables`);
+  EXIF Make (:mod:`~vforensics.media.jpeg_tables`);
 - the 8x8 blocking grid on the decoded pixels and its offset
   (:func:`~vforensics.analyzers.jpeg._dct.blocking_grid`);
 - aligned double quantization in the DCT coefficient histograms, with a per-block map
@@ -53,7 +53,7 @@ from vforensics.analyzers.base import AnalyzerResult, level, skipped
 from vforensics.analyzers.jpeg import _dct as jpeg_dct
 from vforensics.analyzers.jpeg import _double as jpeg_double
 from vforensics.analyzers.jpeg import _ghost as jpeg_ghost
-from vforensics.analyzers.jpeg import _tables as jpeg_tables
+from vforensics.media import jpeg_tables
 from vforensics.media.image import Media
 
 NAME = "jpeg"

@@ -56,7 +56,7 @@ import numpy as np
 from PIL import Image
 
 from vforensics.analyzers.jpeg import _dct as jpeg_dct
-from vforensics.analyzers.jpeg._tables import ZIGZAG
+from vforensics.media.jpeg_tables import ZIGZAG
 
 # ---------------------------------------------------------------------------------------------
 # Aligned double quantization

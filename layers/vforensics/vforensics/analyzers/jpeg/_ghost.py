@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vforensics.analyzers.jpeg._tables import IJG_LUMA, ZIGZAG, ijg_table
+from vforensics.media.jpeg_tables import IJG_LUMA, ZIGZAG, ijg_table
 
 GHOST_COEFFS = 28  # zig-zag coefficients 0..27 (low and middle frequencies) are requantized
 MIN_ENERGY = 1.0  # blocks whose mean error over qualities is below this (per pixel^2) are flat

@@ -25,13 +25,12 @@ import numpy as np
 from PIL import Image
 
 from vforensics.analyzers.base import AnalyzerResult, level
-from vforensics.analyzers.jpeg import _tables as jpeg_tables
 from vforensics.analyzers.metadata import _content_credentials as content_credentials
 from vforensics.analyzers.metadata import _embedded as embedded_metadata
 from vforensics.analyzers.metadata import _exif_fields as exif_fields
 from vforensics.analyzers.metadata import _exif_thumbnail as exif_thumbnail
 from vforensics.analyzers.metadata import _exiftool as exiftool
-from vforensics.media import file_structure
+from vforensics.media import file_structure, jpeg_tables
 from vforensics.media.image import Media
 
 NAME = "metadata"

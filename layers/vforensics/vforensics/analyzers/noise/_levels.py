@@ -118,11 +118,12 @@ def median_sigma(gray: np.ndarray) -> np.ndarray:
 
 def srm_sigma(gray: np.ndarray) -> np.ndarray:
     """Mean over the three SRM kernels of their MAD estimates, each divided by the kernel's gain."""
-    out = None
+    out: np.ndarray | None = None
     for k in SRM_KERNELS:
         r = cv2.filter2D(gray, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)
         s = _mad_sigma(r, CELL, step=SAMPLE_STEP) / float(np.sqrt((k * k).sum()))
         out = s if out is None else out + s
+    assert out is not None  # SRM_KERNELS is a non-empty constant
     return out / len(SRM_KERNELS)
 
 
@@ -202,8 +203,10 @@ def window_levels(gray: np.ndarray, which: tuple[str, ...]) -> dict[str, np.ndar
         elif name == "srm":
             s = np.exp2(window_sum(np.log2(np.maximum(srm_sigma(gray), MIN_SIGMA))) / WINDOW**2)
         elif name == "kurtosis":
+            assert stats is not None  # computed above whenever "kurtosis" is in which
             s = kurtosis_sigma(stats)
         elif name == "pca":
+            assert stats is not None  # computed above whenever "pca" is in which
             s = pca_sigma(stats)
         else:
             raise ValueError(f"unknown estimator {name!r}")

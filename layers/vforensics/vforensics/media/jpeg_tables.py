@@ -199,7 +199,7 @@ def normalize_make(make: str | None) -> str:
 def load_db() -> dict[str, Any]:
     """The packaged table database (read once)."""
     try:
-        text = resources.files("vforensics.analyzers.jpeg").joinpath("data", DB_RESOURCE).read_text("utf-8")
+        text = resources.files("vforensics.media").joinpath("data", DB_RESOURCE).read_text("utf-8")
         db = json.loads(text)
     except (FileNotFoundError, OSError, ValueError):  # pragma: no cover - a broken install
         return {"version": 0, "entries": []}
