@@ -39,8 +39,8 @@ bench: setup
 TRAIN_PYTHON ?= python3.11
 train-model:
 	test -x .venv-train/bin/python || $(TRAIN_PYTHON) -m venv .venv-train
-	.venv-train/bin/pip install -qq --disable-pip-version-check -r scripts/ai_model/requirements.txt
-	.venv-train/bin/python scripts/ai_model/train.py
+	.venv-train/bin/pip install -qq --disable-pip-version-check -r training/ai_model/requirements.txt
+	.venv-train/bin/python training/ai_model/train.py
 
 # The peer tools (pyIFD in its own numpy<2 venv, ExifTool) that the benchmarks compare against.
 peers:

@@ -30,14 +30,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from vforensics.analyzers.ai import model as ai_model
+from vforensics.evaluation.ai_data import BENCH, DATA_LIST, UNSEEN_AI, media_of, read_data_list
+from vforensics.evaluation.metrics import roc_auc
+from vforensics.media.image import Media
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts" / "ai_model"))
-
-from data import BENCH, DATA_LIST, UNSEEN_AI, media_of, read_data_list  # noqa: E402
-
-from vforensics.analyzers.ai import model as ai_model  # noqa: E402
-from vforensics.evaluation.metrics import roc_auc  # noqa: E402
-from vforensics.media.image import Media  # noqa: E402
 
 LIKELY_AI = 70.0  # "Likely AI" and "Very Likely AI"
 #: More real photos the detector never saw (published forgery sets' untouched images).

@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from vforensics.analyzers import ANALYZERS
+from vforensics.evaluation.ai_data import DATA_LIST, media_of, read_data_list
+from vforensics.evaluation.metrics import roc_auc
+from vforensics.scoring.ai_likelihood import COMBINATION_FILE, SIGNAL_ANALYZERS, combined_likelihood, features
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts" / "ai_model"))
-
-from data import DATA_LIST, media_of, read_data_list  # noqa: E402
-
-from vforensics.analyzers import ANALYZERS  # noqa: E402
-from vforensics.evaluation.metrics import roc_auc  # noqa: E402
-from vforensics.scoring.ai_likelihood import COMBINATION_FILE, SIGNAL_ANALYZERS, combined_likelihood, features  # noqa: E402
 
 MIN_GAIN = 0.005  # leave-one-out log-loss a signal must save to be added (nats per image)
 #: Real images the validation split must hold before a selected signal is trusted. The first

@@ -148,7 +148,7 @@ def main() -> int:
 
 def heldout_folders(folder: Path) -> tuple[Path, Path]:
     """Folders of links to the AI-detector's test files of ml72 (AI) and real-web (real)."""
-    with (ROOT / "scripts" / "ai_model" / "data_list.csv").open(encoding="utf-8", newline="") as fh:
+    with (ROOT / "training" / "ai_model" / "data_list.csv").open(encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["split"] == "test" and r["family"].startswith(("ml72", "real-web"))]
     dirs = {"1": folder / "ai", "0": folder / "real"}
     for d in dirs.values():

@@ -1,8 +1,9 @@
 """Train the AI-image detector (a narrow ResNet-18) and export it to ONNX for the model Lambda.
 
-    make train-model            # = .venv-train/bin/python scripts/ai_model/train.py
+    make train-model            # = .venv-train/bin/python training/ai_model/train.py
 
-Data (``data_list.csv`` beside this script, written by ``--make-list``; paths relative to
+Data (``data_list.csv`` beside this script, written by ``--make-list`` and read through
+``vforensics.evaluation.ai_data``; paths relative to
 ../shared/bench): AI images of four generator families against real photos. The split is by
 generator family and by source file:
 
@@ -19,7 +20,7 @@ format, size or metadata. Each step draws a balanced batch of random crops; the 
 with the best validation AUC is kept; a logistic (Platt) calibration of the image-level
 logit is fitted on the validation split. Outputs: ``functions/model/ai_detector.onnx`` and
 ``ai_detector.json`` (the model card: data list hash, seed, command, validation figures,
-calibration). Held-out test figures come from ``scripts/bench_ai_model.py``.
+calibration). Held-out test figures come from ``python -m vforensics.evaluation.benchmarks.ai_model``.
 """
 
 from __future__ import annotations
@@ -39,10 +40,17 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "vforensics"))
 sys.path.insert(0, str(HERE))
 
-from data import BENCH, DATA_LIST, load_rgb, make_data_list, read_data_list, write_data_list  # noqa: E402
 from resnet import ResNet18  # noqa: E402
 
 from vforensics.analyzers.ai import normalise  # noqa: E402
+from vforensics.evaluation.ai_data import (  # noqa: E402
+    BENCH,
+    DATA_LIST,
+    load_rgb,
+    make_data_list,
+    read_data_list,
+    write_data_list,
+)
 
 OUT = ROOT / "functions" / "model"
 #: Share of each class's draws per family while training (the small ml72 family is
@@ -222,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "data_list": str(DATA_LIST.relative_to(ROOT)),
         "data_list_sha256": hashlib.sha256(DATA_LIST.read_bytes()).hexdigest(),
         "training": {
-            "command": "python scripts/ai_model/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": "python training/ai_model/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "seed": args.seed,
             "steps": args.steps,
             "batch": args.batch,

@@ -1,6 +1,11 @@
-"""The detector's data: which files of ../shared/bench, in which split, and how to load them.
+"""The AI-image detector's data: which files of ../shared/bench, in which split, and how to load them.
 
-Kept free of torch so that the benchmark (scripts/bench_ai_model.py) reads the same list.
+The list is ``training/ai_model/data_list.csv`` in the repository (written by
+``training/ai_model/train.py --make-list``). Kept free of torch and OpenCV at import time, so
+that the training (its own torch venv, which puts layers/vforensics on ``sys.path``), the
+benchmark (``vforensics.evaluation.benchmarks.ai_model``) and the fit of the AI likelihood
+(``vforensics.evaluation.fitting.fit_ai_likelihood``) all read the same list the same way.
+Development tooling: needs the repository checkout.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-HERE = Path(__file__).resolve().parent
-BENCH = HERE.parents[2] / "shared" / "bench"
-DATA_LIST = HERE / "data_list.csv"
+REPO = Path(__file__).resolve().parents[4]
+BENCH = REPO.parent / "shared" / "bench"
+DATA_LIST = REPO / "training" / "ai_model" / "data_list.csv"
 SEEN_AI = ("sd15", "ml72-diffusion1")
 UNSEEN_AI = ("ml72-diffusion2", "ml72-gan")
 #: Share of files held out for test; more of real-web, the negatives that match ml72's subjects.
