@@ -1,6 +1,6 @@
 """Lay out the model Lambda's image contents in a folder, without Docker, and list their sizes.
 
-    .venv/bin/python scripts/stage_model_image.py DEST [--json sizes.json]
+    .venv/bin/python tools/stage_model_image.py DEST [--json sizes.json]
 
 Docker is not available on the machines this project is built on, so the container image of
 ``AnalyzerAiModelFunction`` cannot be built here. This script follows functions/model/Dockerfile

@@ -8,7 +8,7 @@ Writes layers/vforensics/vforensics/analyzers/jpeg/data/jpeg_tables.json from
 - the camera originals of ../shared/bench/camera (MANIFEST.csv gives make and model):
   one entry per distinct (tables, make, model).
 
-Usage: .venv/bin/python scripts/build_jpeg_table_db.py [--camera DIR] [--out FILE]
+Usage: .venv/bin/python tools/build_jpeg_table_db.py [--camera DIR] [--out FILE]
 
 The output is deterministic (sorted, no timestamps), so a re-run on the same inputs gives
 the same bytes. Camera entries that are exactly IJG tables are kept with their
@@ -47,7 +47,7 @@ DESCRIPTION = (
     "Annex K tables) or 'camera' (seen in a camera-original file). ijg_quality is set when the tables are "
     "exactly IJG tables; luma_quality/chroma_quality are the nearest IJG qualities. The camera part is "
     "small (one benchmark's originals): 'unknown' tables are common and mean nothing by themselves. "
-    "Regenerate with scripts/build_jpeg_table_db.py."
+    "Regenerate with tools/build_jpeg_table_db.py."
 )
 
 

@@ -6,7 +6,7 @@ levels inside the 1-99 % tonal range over the JPEGs of ../shared/bench/camera; t
 range of the content numbers (flat 8x8 blocks, distinct colours) behind its
 ``SYNTHETIC_*`` thresholds.
 
-    .venv/bin/python scripts/measure_histogram_range.py [CAMERA_DIR]
+    .venv/bin/python studies/measure_histogram_range.py [CAMERA_DIR]
 """
 
 from __future__ import annotations
