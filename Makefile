@@ -44,7 +44,7 @@ train-model:
 
 # The peer tools (pyIFD in its own numpy<2 venv, ExifTool) that the benchmarks compare against.
 peers:
-	bash scripts/peers/setup.sh
+	bash tools/peers/setup.sh
 
 # Re-resolve requirements.in into the fully pinned requirements.txt (needs the network).
 lock:

@@ -4,7 +4,7 @@ Stages (each reuses what an earlier run left in --work unless --fresh):
   1. synth   forgery cases from shared/bench/camera          (vforensics synth)
   2. eval    the pipeline on those cases, the published sets, and AI vs real (vforensics eval);
              the AI-image detector on its held-out files (scripts/bench_ai_model.py)
-  3. peers   pyIFD and the SIFT reference on the same cases, if .venv-peers exists (scripts/peers)
+  3. peers   pyIFD and the SIFT reference on the same cases, if .venv-peers exists (tools/peers)
   4. perf    per-analyzer speed/memory, cold imports, sizes, cost (vforensics perf)
   5. local   one 12 MP image through the whole local pipeline (scripts/bench_local_run.py)
   6. metadata flags, C2PA validation and thumbnail checks (scripts/bench_metadata.py)
@@ -41,7 +41,7 @@ PYIFD_SYNTH = "ADQ2,NOI1,BLK,ELA"
 # the compression-history peers (NADQ ~10 s, CAGI ~20 s per image) only where they apply
 PYIFD_JPEG = "NADQ,CAGI"
 JPEG_CLASSES = ("original", "resave", "crop_resave", "resave_foreign_tables", "resave_same_tables", "splice")
-# the SIFT copy-move reference (scripts/peers/run_sift_reference.py) on the clone classes
+# the SIFT copy-move reference (tools/peers/run_sift_reference.py) on the clone classes
 CLONE_CLASSES = ("original", "copy_move", "copy_move_rotated", "copy_move_scaled")
 
 
@@ -99,13 +99,13 @@ def main() -> int:
         subset = write_subset(synth, "cases-peer-subset.csv", args.peer_sources)
         jpeg_subset = write_subset(synth, "cases-peer-jpeg.csv", args.peer_sources, JPEG_CLASSES)
         clone_subset = write_subset(synth, "cases-peer-clone.csv", args.clone_sources, CLONE_CLASSES)
-        pyifd = [PEERS_PY, "scripts/peers/run_pyifd.py"]
+        pyifd = [PEERS_PY, "tools/peers/run_pyifd.py"]
         seconds["pyifd-published"] = run(pyifd + [eval_pub / "cases.csv", pyifd_pub, "--methods", PYIFD_PUBLISHED])
         seconds["pyifd-synth"] = run(pyifd + [subset, pyifd_synth, "--methods", PYIFD_SYNTH])
         seconds["pyifd-synth-jpeg"] = run(pyifd + [jpeg_subset, pyifd_synth, "--methods", PYIFD_JPEG])
-        seconds["sift-synth"] = run([PEERS_PY, "scripts/peers/run_sift_reference.py", clone_subset, sift_synth])
+        seconds["sift-synth"] = run([PEERS_PY, "tools/peers/run_sift_reference.py", clone_subset, sift_synth])
         seconds["sift-published"] = run(
-            [PEERS_PY, "scripts/peers/run_sift_reference.py", eval_pub / "cases.csv", work / "peers" / "sift-published"]
+            [PEERS_PY, "tools/peers/run_sift_reference.py", eval_pub / "cases.csv", work / "peers" / "sift-published"]
         )
         run(
             vf

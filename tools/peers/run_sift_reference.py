@@ -7,7 +7,7 @@ authors' published MATLAB code (github.com/lambertoballan/sift-forensic: process
 match_features.m, ransacfithomography2.m). Runs inside .venv-peers (numpy, scipy, cv2, Pillow);
 never imports our ``vforensics`` package.
 
-    .venv-peers/bin/python scripts/peers/run_sift_reference.py CASES_CSV OUT_DIR \
+    .venv-peers/bin/python tools/peers/run_sift_reference.py CASES_CSV OUT_DIR \
         [--timeout-s 300] [--limit N]
 
 CASES_CSV has the header ``file,class,mask,source,quality,params`` (extra columns are ignored),

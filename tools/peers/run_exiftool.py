@@ -1,8 +1,8 @@
 """Run ExifTool (Phil Harvey; peer metadata tool) on every benchmark case in one batched call.
 
-    python3 scripts/peers/run_exiftool.py CASES_CSV OUT_JSON
+    python3 tools/peers/run_exiftool.py CASES_CSV OUT_JSON
 
-Standard library only; needs ``exiftool`` on PATH (scripts/peers/setup.sh installs Debian's
+Standard library only; needs ``exiftool`` on PATH (tools/peers/setup.sh installs Debian's
 libimage-exiftool-perl). CASES_CSV has the header ``file,class,mask,source,quality,params``
 (extra columns ignored), ``file`` relative to the CSV's folder. OUT_JSON is
 ``{file: {tag: value, ...}}`` keyed by the CSV's ``file``, with the tags ExifTool found among:

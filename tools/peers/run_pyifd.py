@@ -1,9 +1,9 @@
 """Run pyIFD (peer image-forensics toolbox) on benchmark cases; one PNG map and a score per method.
 
-Runs inside .venv-peers (see scripts/peers/setup.sh); uses only the standard library, numpy and
+Runs inside .venv-peers (see tools/peers/setup.sh); uses only the standard library, numpy and
 what pyIFD itself needs (cv2, Pillow), never our ``vforensics`` package.
 
-    .venv-peers/bin/python scripts/peers/run_pyifd.py CASES_CSV OUT_DIR \
+    .venv-peers/bin/python tools/peers/run_pyifd.py CASES_CSV OUT_DIR \
         [--methods ADQ2,NOI1,CAGI,ELA,BLK,CFA1] [--timeout-s 120] [--limit N]
 
 CASES_CSV has the header ``file,class,mask,source,quality,params`` (extra columns are ignored),

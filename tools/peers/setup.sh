@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Set up the peer tools that docs/BENCHMARKS.md runs beside our analyzers:
 #   - pyIFD 0.0.3 in its own virtual environment .venv-peers (Python 3.11, numpy < 2),
-#     pinned by scripts/peers/requirements-pyifd.txt;
+#     pinned by tools/peers/requirements-pyifd.txt;
 #   - ExifTool (Debian package libimage-exiftool-perl), unless exiftool is already on PATH.
-# Usage (from anywhere): bash scripts/peers/setup.sh     Re-running it is safe and quick.
+# Usage (from anywhere): bash tools/peers/setup.sh     Re-running it is safe and quick.
 # Needs: Python 3.11, a C/C++ compiler (jpegio is built from its sdist), PyPI; apt for ExifTool.
 set -euo pipefail
 
