@@ -86,7 +86,13 @@ def main() -> int:
     seconds["eval-ai"] = run(vf + ["eval", *ai_args, "--out", work / "eval-ai", "--jobs", args.jobs, "--rescore"])
     seconds["ai-model"] = run([VENV_BIN / "python", "scripts/bench_ai_model.py", "--write", work / "ai-model.md"])
     seconds["ai-signals"] = run(
-        [VENV_BIN / "python", "scripts/fit_ai_likelihood.py", "--write-report", work / "ai-signals.md"]
+        [
+            VENV_BIN / "python",
+            "-m",
+            "vforensics.evaluation.fitting.fit_ai_likelihood",
+            "--write-report",
+            work / "ai-signals.md",
+        ]
     )
 
     peers = False

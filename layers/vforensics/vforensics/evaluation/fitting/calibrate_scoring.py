@@ -15,7 +15,7 @@ that got a map) over the spliced and inpainted cases, read from eval-synth/resul
 With --write, the fit on all cases goes to vforensics/scoring/data/scoring_calibration.json, which
 vforensics.scoring loads.
 
-    .venv/bin/python scripts/calibrate_scoring.py [--write]
+    .venv/bin/python -m vforensics.evaluation.fitting.calibrate_scoring [--write]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from vforensics.evaluation.cases import read_cases
 from vforensics.evaluation.evaluate import collect
 from vforensics.evaluation.metrics import roc_auc
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[5]  # the repository checkout
 FEATURES = ("metadata", "ela", "noise", "jpeg", "copy_move", "cfa")
 HAND_SET = {"metadata": 0.8, "ela": 0.0, "noise": 0.4, "copy_move": 0.95, "jpeg": 0.5, "cfa": 0.4}
 MAP_CANDIDATES = ("ela", "noise", "jpeg", "cfa")
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         doc = {
             "method": "noisy-OR reliabilities, class-weighted maximum likelihood (vforensics.evaluation.calibration)",
             "fitted": date.today().isoformat(),
-            "command": "scripts/calibrate_scoring.py --write",
+            "command": "python -m vforensics.evaluation.fitting.calibrate_scoring --write",
             "cases": len(labels),
             "originals": int((labels == 0).sum()),
             "reliability": {f: round(float(r), 4) for f, r in zip(FEATURES, fit.reliability, strict=True)},

@@ -1,9 +1,9 @@
 """Fit ``overall.ai_likelihood``: the detector's logit plus the signals that earn their place.
 
-    .venv/bin/python scripts/fit_ai_likelihood.py [--write-report bench-out/ai-signals.md] [--write]
+    .venv/bin/python -m vforensics.evaluation.fitting.fit_ai_likelihood [--write-report FILE.md] [--write]
 
 Runs the four AI analyzers (``ai_model``, ``ai_frequency``, ``ai_texture``, ``ai_srm``) on the
-validation and test files of scripts/ai_model/data_list.csv (never trained on). On the
+validation and test files of training/ai_model/data_list.csv (never trained on). On the
 validation split it fits a class-balanced logistic regression, starting from the detector's
 logit alone and adding, one at a time, the standardised signal that lowers the leave-one-out
 log-loss most, while the gain is at least ``MIN_GAIN`` (forward selection). The test split then
@@ -26,8 +26,6 @@ from vforensics.analyzers import ANALYZERS
 from vforensics.evaluation.ai_data import DATA_LIST, media_of, read_data_list
 from vforensics.evaluation.metrics import roc_auc
 from vforensics.scoring.ai_likelihood import COMBINATION_FILE, SIGNAL_ANALYZERS, combined_likelihood, features
-
-ROOT = Path(__file__).resolve().parents[1]
 
 MIN_GAIN = 0.005  # leave-one-out log-loss a signal must save to be added (nats per image)
 #: Real images the validation split must hold before a selected signal is trusted. The first
@@ -128,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     theta = fit_logistic(x_val, y_val)
     combination = {
         "method": f"logistic regression of {', '.join(chosen)} fitted on the detector's validation split "
-        f"({len(val)} images, classes weighted equally; scripts/fit_ai_likelihood.py)",
+        f"({len(val)} images, classes weighted equally; vforensics.evaluation.fitting.fit_ai_likelihood)",
         "intercept": float(theta[0]),
         "features": [
             {"name": n, "mean": float(m), "scale": float(s), "weight": float(w)}
@@ -180,7 +178,7 @@ def report(val, y_val, test, y_test, fam_test, combination, untrusted=None) -> l
     seen = ~np.array([f in ("ml72-diffusion2", "ml72-gan") for f in fam_test])
     lines = [
         "### AI likelihood: the detector, the fitted combination and the spec's threshold rules "
-        "(`scripts/fit_ai_likelihood.py`)",
+        "(`python -m vforensics.evaluation.fitting.fit_ai_likelihood`)",
         "",
         f"Validation split ({len(val)} images) for the fit, test split ({len(test)}: {int(y_test.sum())} AI, "
         f"{int(real.sum())} real) for the figures. {combination['method']}.",
