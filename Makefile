@@ -32,7 +32,7 @@ lint: setup
 
 # Regenerate docs/BENCHMARKS.md from ../shared/bench (heavy: about half an hour on 2 cores).
 bench: setup
-	$(BIN)/python scripts/run_benchmarks.py
+	$(BIN)/python -m vforensics.evaluation.benchmarks
 
 # Retrain the AI-image detector (functions/model/ai_detector.onnx + .json) from ../shared/bench:
 # about 15 minutes on 2 CPU cores. torch lives in its own venv (Python 3.11, the CPU build).

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PATHS = ["layers", "functions", "tests", "scripts", "tools", "conftest.py"]
+PATHS = ["layers", "functions", "tests", "tools", "training", "studies", "conftest.py"]
 RUFF = str(Path(sys.executable).parent / "ruff")
 
 

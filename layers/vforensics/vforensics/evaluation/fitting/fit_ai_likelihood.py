@@ -115,6 +115,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"store the combination in {COMBINATION_FILE.name}")
     parser.add_argument("--write-report", type=Path, help="write the Markdown section here")
     args = parser.parse_args(argv)
+    results = fit()
+    if args.write:
+        COMBINATION_FILE.write_text(json.dumps(results["combination"], indent=2) + "\n")
+        print(f"wrote {COMBINATION_FILE}")
+    text = report_markdown(results)
+    print(text)
+    if args.write_report:
+        args.write_report.write_text(text, encoding="utf-8")
+    return 0
+
+
+def fit() -> dict:
+    """The combination fitted on the validation split, with the features of both splits
+    (JSON-serialisable: ``report_markdown`` renders it, the benchmarks store it)."""
     rows = read_data_list(DATA_LIST)
     val, y_val, _ = feature_rows([r for r in rows if r["split"] == "val"])
     test, y_test, fam_test = feature_rows([r for r in rows if r["split"] == "test"])
@@ -151,15 +165,25 @@ def main(argv: list[str] | None = None) -> int:
                 for n, m, sc, w in zip(selected, m_sel, s_sel, t_sel[1:], strict=True)
             ],
         }
-    if args.write:
-        COMBINATION_FILE.write_text(json.dumps(combination, indent=2) + "\n")
-        print(f"wrote {COMBINATION_FILE}")
-    lines = report(val, y_val, test, y_test, fam_test, combination, untrusted)
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write_report:
-        args.write_report.write_text(text, encoding="utf-8")
-    return 0
+    return {
+        "combination": combination,
+        "untrusted": untrusted,
+        "val": val,
+        "y_val": y_val.tolist(),
+        "test": test,
+        "y_test": y_test.tolist(),
+        "families_test": fam_test,
+    }
+
+
+def report_markdown(results: dict) -> str:
+    """The BENCHMARKS.md section of a ``fit()``'s results."""
+    r = results
+    lines = report(
+        r["val"], np.array(r["y_val"], float), r["test"], np.array(r["y_test"], float), r["families_test"],
+        r["combination"], r["untrusted"],
+    )  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def report(val, y_val, test, y_test, fam_test, combination, untrusted=None) -> list[str]:

@@ -11,12 +11,11 @@ Two measurements, printed as Markdown (one section of docs/BENCHMARKS.md):
    mosaicing (same content, no trace); saved as PNG and as JPEG 98/95/90/85, the map is
    scored against that region (pixel F1 at 0.5 and at each image's best threshold).
 
-    .venv/bin/python scripts/study_cfa.py [--write OUT.md]
+    .venv/bin/python -m vforensics.evaluation.benchmarks.cfa_study [--camera DIR] [--write OUT.md]
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import sys
 from pathlib import Path
@@ -27,10 +26,12 @@ from PIL import Image
 
 from vforensics.analyzers import cfa
 from vforensics.analyzers.jpeg._tables import estimate_quality
+from vforensics.evaluation.benchmarks._section import Context, section_main
 from vforensics.evaluation.metrics import pixel_scores
 from vforensics.media.image import Media
 
-CAMERA = Path(__file__).resolve().parents[2] / "shared" / "bench" / "camera"
+NAME = "cfa-study"
+ISOLATED = True
 BANDS = ((95, ">= 95"), (90, "90-94"), (80, "80-89"), (0, "< 80"))
 CONTROL_FORMATS = (("PNG", None), ("JPEG", 98), ("JPEG", 95), ("JPEG", 90), ("JPEG", 85))
 CONTROL_MAX_SIDE = 1600  # control images are at most this large, pixels
@@ -101,9 +102,9 @@ def control_rows(folder: Path) -> list[tuple[str, str, float]]:
     return rows
 
 
-def to_markdown(camera: list, controls: list) -> str:
+def table(camera: list, controls: list) -> str:
     lines = ["## Demosaicing (cfa) traces: where the analyzer applies", ""]
-    lines += ["`.venv/bin/python scripts/study_cfa.py` on ../shared/bench/camera.", ""]
+    lines += ["`.venv/bin/python -m vforensics.evaluation.benchmarks.cfa_study` on ../shared/bench/camera.", ""]
     lines += ["| camera originals, saved at quality | applicable | scores where applicable (max) |", "|---|---|---|"]
     for _, label in BANDS:
         in_band = [r for r in camera if r[1] == label]
@@ -122,21 +123,22 @@ def to_markdown(camera: list, controls: list) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--camera", type=Path, default=CAMERA)
-    parser.add_argument("--write", type=Path, help="also write the Markdown to this file")
-    args = parser.parse_args(argv)
-    if not args.camera.is_dir():
-        print(f"{args.camera} not found", file=sys.stderr)
-        return 1
+def add_arguments(parser) -> None:
+    parser.add_argument("--camera", type=Path, help="camera originals (default: BENCH/camera)")
+
+
+def run(context: Context, camera: Path | None = None) -> dict:
+    """Per camera original its quality band and score; per control image and format its F1."""
+    camera = camera or context.bench / "camera"
+    if not camera.is_dir():
+        raise SystemExit(f"{camera} not found")
     cv2.setNumThreads(1)
-    text = to_markdown(camera_rows(args.camera), control_rows(args.camera))
-    print(text)
-    if args.write:
-        args.write.write_text(text)
-    return 0
+    return {"camera": camera_rows(camera), "controls": control_rows(camera)}
+
+
+def to_markdown(results: dict) -> str:
+    return table(results["camera"], results["controls"])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(section_main(sys.modules[__name__]))

@@ -12,12 +12,14 @@ on this draw: it is there to check the main table's splice and inpainting figure
 It reports the mean pixel F1 at each image's best threshold (a missing map counts 0) with its
 standard error, per class and map.
 
-    .venv/bin/python scripts/bench_localisation_draw.py [--camera DIR] [--work DIR] [--jobs 2] [--write OUT.md]
+    .venv/bin/python -m vforensics.evaluation.benchmarks.localisation_draw [--camera DIR] [--draw DIR] [--jobs 2]
+        [--write OUT.md]
+
+(``--draw``: the draw's folder, default ``bench-out/synth-seed2``, i.e. ``WORK/synth-seed2``.)
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import importlib
 import sys
@@ -28,12 +30,14 @@ from statistics import mean, stdev
 import cv2
 import numpy as np
 
+from vforensics.evaluation.benchmarks._section import Context, section_main
 from vforensics.evaluation.metrics import pixel_scores
 from vforensics.evaluation.synth import synthesize
 from vforensics.media.image import Media
 from vforensics.report import maps
 
-ROOT = Path(__file__).resolve().parents[1]
+NAME = "localisation-draw"
+ISOLATED = True  # a pool of analyzer processes
 SEED = 2
 MAX_MEGAPIXELS = 20.0
 CLASSES = ("splice", "inpaint")
@@ -85,10 +89,10 @@ def draw_scores(csv_path: Path, jobs: int = 2) -> list[tuple[str, dict[str, floa
         return pool.map(score_case, todo, chunksize=1)
 
 
-def to_markdown(scores: list[tuple[str, dict[str, float]]], sources: int) -> str:
+def table(scores: list[tuple[str, dict[str, float]]], sources: int) -> str:
     lines = [
         f"### A second draw: seed {SEED}, all {sources} camera photos up to {MAX_MEGAPIXELS:.0f} MP "
-        "(`scripts/bench_localisation_draw.py`)",
+        "(`python -m vforensics.evaluation.benchmarks.localisation_draw`)",
         "",
         "Splices and inpaintings drawn again from every eligible camera photo (the main table uses the ones "
         "up to 4 MP), analysed by the localising analyzers and combined with the fitted map weights; nothing "
@@ -110,25 +114,27 @@ def to_markdown(scores: list[tuple[str, dict[str, float]]], sources: int) -> str
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--camera", type=Path, default=ROOT.parent / "shared" / "bench" / "camera")
-    parser.add_argument("--work", type=Path, default=ROOT / "bench-out" / f"synth-seed{SEED}")
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--write", type=Path, help="also write the Markdown here")
-    args = parser.parse_args()
-    if not args.camera.is_dir() and not (args.work / "cases.csv").is_file():
-        sys.exit(f"no camera photos at {args.camera}")
-    csv_path = ensure_cases(args.camera, args.work)
-    scores = draw_scores(csv_path, args.jobs)
+def add_arguments(parser) -> None:
+    parser.add_argument("--camera", type=Path, help="camera originals (default: BENCH/camera)")
+    parser.add_argument("--draw", type=Path, help=f"the draw's folder (default: WORK/synth-seed{SEED})")
+
+
+def run(context: Context, camera: Path | None = None, draw: Path | None = None) -> dict:
+    """Each case's class and F1 per map, and the number of sources drawn from."""
+    camera = camera or context.bench / "camera"
+    draw = draw or context.work / f"synth-seed{SEED}"
+    if not camera.is_dir() and not (draw / "cases.csv").is_file():
+        raise SystemExit(f"no camera photos at {camera}")
+    csv_path = ensure_cases(camera, draw)
+    scores = draw_scores(csv_path, context.jobs)
     with csv_path.open(encoding="utf-8", newline="") as fh:
         sources = len({r["source"] for r in csv.DictReader(fh)})
-    text = to_markdown(scores, sources)
-    print(text)
-    if args.write:
-        args.write.write_text(text, encoding="utf-8")
-    return 0
+    return {"scores": scores, "sources": sources}
+
+
+def to_markdown(results: dict) -> str:
+    return table(results["scores"], results["sources"])
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(section_main(sys.modules[__name__]))

@@ -1,10 +1,10 @@
 """Benchmark of the AI-image detector on its held-out files: accuracy, false alarms, speed, image.
 
-    .venv/bin/python scripts/bench_ai_model.py [--write bench-out/ai-model.md]
+    .venv/bin/python -m vforensics.evaluation.benchmarks.ai_model [--write FILE.md] [--json FILE.json]
 
 Runs the ``ai_model`` analyzer exactly as the pipeline does (Media from the file's bytes;
 the 512 px images cut from the sd15 grids are handed over as lossless PNG) on the test
-split of scripts/ai_model/data_list.csv, never seen in training or model selection:
+split of training/ai_model/data_list.csv, never seen in training or model selection:
 
 - seen families: held-out files of the families trained on (sd15, ml72-diffusion1);
 - unseen families: ml72-diffusion2 and ml72-gan, never trained on;
@@ -17,7 +17,6 @@ known way to erase up-sampling traces), and times the model on one core.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -32,10 +31,12 @@ from PIL import Image
 
 from vforensics.analyzers.ai import model as ai_model
 from vforensics.evaluation.ai_data import BENCH, DATA_LIST, UNSEEN_AI, media_of, read_data_list
+from vforensics.evaluation.benchmarks._section import REPO, Context, section_main
 from vforensics.evaluation.metrics import roc_auc
 from vforensics.media.image import Media
 
-ROOT = Path(__file__).resolve().parents[1]
+NAME = "ai-model"
+ISOLATED = True  # times the model, and sets VF_ONNX_THREADS
 
 LIKELY_AI = 70.0  # "Likely AI" and "Very Likely AI"
 #: More real photos the detector never saw (published forgery sets' untouched images).
@@ -123,6 +124,7 @@ def latency(repeats: int = 15) -> dict[str, float]:
         run_ms.append(1000 * (t2 - t1))
         whole_ms.append(1000 * (t3 - t2))
     return {
+        "image": LATENCY_IMAGE.name,
         "crops": len(batch),
         "megapixels": round(rgb.shape[0] * rgb.shape[1] / 1e6, 1),
         "size": f"{rgb.shape[1]}x{rgb.shape[0]}",
@@ -151,20 +153,23 @@ def cold_start(runs: int = 5) -> dict[str, float]:
     return {k: statistics.median(s[k] for s in samples) for k in ("import_s", "load_s")}
 
 
-def image_contents() -> list[str]:
+def image_sizes() -> list[tuple[str, int]]:
     """The model Lambda's image contents (functions/model/Dockerfile followed without Docker)."""
     import tempfile
 
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import stage_model_image
+    sys.path.insert(0, str(REPO))  # tools/ is a package of the repository checkout, not of the library
+    from tools import stage_model_image
 
     with tempfile.TemporaryDirectory() as tmp:
         stage_model_image.stage(Path(tmp))
-        rows = stage_model_image.sizes(Path(tmp))
+        return stage_model_image.sizes(Path(tmp))
+
+
+def image_contents(rows: list[tuple[str, int]]) -> list[str]:
     total = sum(b for _, b in rows)
     lines = [
         "Container image of `AnalyzerAiModelFunction` on top of `public.ecr.aws/lambda/python:3.12`, laid out "
-        "by `scripts/stage_model_image.py` from functions/model/Dockerfile (Docker is not available here):",
+        "by `tools/stage_model_image.py` from functions/model/Dockerfile (Docker is not available here):",
         "",
         "| path in the image | MB |",
         "|---|---|",
@@ -175,7 +180,14 @@ def image_contents() -> list[str]:
 
 
 def section(
-    scores: dict[str, list[float]], card: dict, lat: dict, cold: dict, model_bytes: int, extra: dict[str, list[float]]
+    scores: dict[str, list[float]],
+    card: dict,
+    lat: dict,
+    cold: dict,
+    model_bytes: int,
+    extra: dict[str, list[float]],
+    skipped: list[str],
+    cores: int | None,
 ) -> list[str]:
     real = scores.get("camera", []) + scores.get("real-web", [])
     real_webp = scores.get("camera as WebP q80", []) + scores.get("real-web as WebP q80", [])
@@ -183,7 +195,7 @@ def section(
     unseen = [v for f in UNSEEN_AI for v in scores.get(f, [])]
     t = card["training"]
     lines = [
-        "## AI-generated image detector (`scripts/bench_ai_model.py`)",
+        "## AI-generated image detector (`python -m vforensics.evaluation.benchmarks.ai_model`)",
         "",
         f"The `ai_model` analyzer ({card['model']}, {card['parameters'] / 1e6:.1f} M parameters, input "
         f"`{card['input']}`, up to {card['max_crops']} crops of {card['crop']} px, JPEG q{card['inference_quality']} "
@@ -215,7 +227,7 @@ def section(
         f"| all AI test images downscaled to 50% | {len(small)} | camera + real-web | {len(real)} | "
         f"{_auc(small, real)} | {_rate(small)} |",
         "",
-        f"Not scored (smaller than a crop): {'; '.join(SKIPPED) or 'none'}.",
+        f"Not scored (smaller than a crop): {'; '.join(skipped) or 'none'}.",
         "",
         f"Real photos called AI: camera test originals {_rate(scores.get('camera', []))}, web photos "
         f"{_rate(web)}, the same saved as WebP q80: {_rate(real_webp)}. Other real photos it never saw: "
@@ -225,7 +237,7 @@ def section(
         )
         + ".",
         "",
-        f"Speed, one thread ({os.cpu_count()} cores on the machine), {LATENCY_IMAGE.name} ({lat['size']}, "
+        f"Speed, one thread ({cores} cores on the machine), {lat['image']} ({lat['size']}, "
         f"{lat['megapixels']} MP, decode not included): the model on its {lat['crops']} crops "
         f"{lat['model_ms']:.0f} ms (median of 15), the crops' normalisation {lat['normalise_ms']:.0f} ms, the "
         f"whole analyzer {lat['analyzer_ms']:.0f} ms. Cold start in a fresh interpreter: `import onnxruntime` "
@@ -236,32 +248,52 @@ def section(
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(parser) -> None:
     parser.add_argument("--model", type=Path, help="ONNX file to measure (default: the pipeline's)")
-    parser.add_argument("--write", type=Path, help="write the Markdown section here")
     parser.add_argument("--no-image", action="store_true", help="skip the image-contents table (needs PyPI)")
-    args = parser.parse_args(argv)
-    if args.model:
-        os.environ["VF_AI_MODEL"] = str(args.model.resolve())
+
+
+def run(context: Context, model: Path | None = None, no_image: bool = False) -> dict:
+    """Scores of the held-out files and their variants, speed, cold start, and the image's contents."""
+    if model:
+        os.environ["VF_AI_MODEL"] = str(model.resolve())
     path = ai_model.model_path()
     if path is None or not path.is_file():
-        print("no model: run `make train-model` first", file=sys.stderr)
-        return 1
+        raise SystemExit("no model: run `make train-model` first")
     card = json.loads(path.with_suffix(".json").read_text())
     rows = [r for r in read_data_list(DATA_LIST) if r["split"] == "test"]
     started = time.perf_counter()
     scores = evaluate(rows)
     print(f"scored {len(rows)} test images and their variants in {time.perf_counter() - started:.0f} s")
-    lines = section(scores, card, latency(), cold_start(), path.stat().st_size, extra_real())
-    if not args.no_image:
-        lines += image_contents()
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        args.write.write_text(text, encoding="utf-8")
-    return 0
+    return {
+        "scores": scores,
+        "card": card,
+        "latency": latency(),
+        "cold_start": cold_start(),
+        "model_bytes": path.stat().st_size,
+        "extra_real": extra_real(),
+        "skipped": list(SKIPPED),
+        "cores": os.cpu_count(),
+        "image_sizes": None if no_image else image_sizes(),
+    }
+
+
+def to_markdown(results: dict) -> str:
+    r = results
+    lines = section(
+        r["scores"],
+        r["card"],
+        r["latency"],
+        r["cold_start"],
+        r["model_bytes"],
+        r["extra_real"],
+        r["skipped"],
+        r["cores"],
+    )
+    if r["image_sizes"] is not None:
+        lines += image_contents(r["image_sizes"])
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(section_main(sys.modules[__name__]))

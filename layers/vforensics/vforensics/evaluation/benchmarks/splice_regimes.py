@@ -10,12 +10,11 @@ splits the benchmark's splices by that regime and reports the pixel F1 (at each 
 threshold, as in the main tables) of the maps that localise splices, from the outputs of
 ``vforensics eval`` in ``bench-out/eval-synth``.
 
-    .venv/bin/python scripts/bench_splice_regimes.py [--work bench-out] [--write OUT.md]
+    .venv/bin/python -m vforensics.evaluation.benchmarks.splice_regimes [--work bench-out] [--write OUT.md]
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import sys
@@ -24,9 +23,11 @@ from statistics import mean
 
 import cv2
 
+from vforensics.evaluation.benchmarks._section import Context, section_main
 from vforensics.evaluation.metrics import pixel_scores
 
-ROOT = Path(__file__).resolve().parents[1]
+NAME = "splice-regimes"
+ISOLATED = True
 MAPS = ("jpeg", "jpeg_ghost", "noise", "combined")
 REGIMES = ("last save as fine or finer (q2 >= q1)", "last save coarser (q2 < q1)")
 
@@ -59,9 +60,9 @@ def case_scores(work: Path) -> list[tuple[str, dict[str, float]]]:
     return out
 
 
-def to_markdown(scores: list[tuple[str, dict[str, float]]]) -> str:
+def table(scores: list[tuple[str, dict[str, float]]]) -> str:
     lines = [
-        "### Splices by compression regime (`scripts/bench_splice_regimes.py`)",
+        "### Splices by compression regime (`python -m vforensics.evaluation.benchmarks.splice_regimes`)",
         "",
         "The synthetic splices split by whether the last save (quality q2) was at least as fine as the host "
         "photo's own JPEG (q1). Only then does the file keep a different compression history for the pasted "
@@ -80,20 +81,17 @@ def to_markdown(scores: list[tuple[str, dict[str, float]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--work", type=Path, default=ROOT / "bench-out")
-    parser.add_argument("--write", type=Path, help="also write the Markdown here")
-    args = parser.parse_args()
-    scores = case_scores(args.work)
+def run(context: Context) -> dict:
+    """(regime, {map: F1}) per splice case, from the stored outputs of ``vforensics eval``."""
+    scores = case_scores(context.work)
     if not scores:
-        sys.exit(f"no splice outputs under {args.work / 'eval-synth'}: run `vforensics eval` first")
-    text = to_markdown(scores)
-    print(text)
-    if args.write:
-        args.write.write_text(text, encoding="utf-8")
-    return 0
+        raise SystemExit(f"no splice outputs under {context.work / 'eval-synth'}: run `vforensics eval` first")
+    return {"scores": scores}
+
+
+def to_markdown(results: dict) -> str:
+    return table(results["scores"])
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(section_main(sys.modules[__name__]))

@@ -12,12 +12,11 @@
 
 Runs the analyzer in-process (the same function the pipeline's metadata Lambda calls), on
 the pure-Python path (ExifTool off). Usage:
-    .venv/bin/python scripts/bench_metadata.py [--synth bench-out/synth] [--write FILE.md]
+    .venv/bin/python -m vforensics.evaluation.benchmarks.metadata [--synth bench-out/synth] [--write FILE.md]
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import os
@@ -27,13 +26,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench"
-os.environ["VF_EXIFTOOL"] = "off"
+from vforensics.analyzers.metadata import _analyzer as metadata
+from vforensics.evaluation.benchmarks._section import Context, section_main
+from vforensics.evaluation.c2pa_assets import sign_jpeg
+from vforensics.media.image import Media
 
-from vforensics.analyzers.metadata import _analyzer as metadata  # noqa: E402
-from vforensics.evaluation.c2pa_assets import sign_jpeg  # noqa: E402
-from vforensics.media.image import Media  # noqa: E402
+NAME = "metadata"
+ISOLATED = True  # turns ExifTool off (VF_EXIFTOOL) for its own process
 
 C2PA_SOURCES = 10
 
@@ -44,12 +43,15 @@ def analyze(data: bytes, name: str) -> tuple[metadata.AnalyzerResult, float]:
     return result, time.perf_counter() - started
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--synth", type=Path, default=ROOT / "bench-out" / "synth")
-    parser.add_argument("--write", type=Path, help="write the Markdown section here")
-    args = parser.parse_args(argv)
-    originals = sorted(p for p in (BENCH / "camera").iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
+def add_arguments(parser) -> None:
+    parser.add_argument("--synth", type=Path, help="the synthetic cases (default: WORK/synth)")
+
+
+def run(context: Context, synth: Path | None = None) -> dict:
+    """Flag rates on the camera originals, recall on the cases that expect them, C2PA states, times."""
+    os.environ["VF_EXIFTOOL"] = "off"  # read when the analyzer runs: the pure-Python path
+    synth = synth or context.work / "synth"
+    originals = sorted(p for p in (context.bench / "camera").iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
     on_originals: Counter[str] = Counter()
     seconds, flagged_examples = [], {}
     for path in originals:
@@ -61,11 +63,11 @@ def main(argv: list[str] | None = None) -> int:
             flagged_examples.setdefault(flag, []).append(f"{path.name} ({evidence})")
 
     expected: dict[str, list[bool]] = {}
-    with (args.synth / "cases.csv").open(encoding="utf-8", newline="") as fh:
+    with (synth / "cases.csv").open(encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["expected_flags"]]
     misses: dict[str, list[str]] = {}
     for row in rows:
-        result, _ = analyze((args.synth / row["file"]).read_bytes(), Path(row["file"]).name)
+        result, _ = analyze((synth / row["file"]).read_bytes(), Path(row["file"]).name)
         for flag in row["expected_flags"].split(";"):
             hit = flag in result.details["flags"]
             expected.setdefault(flag, []).append(hit)
@@ -78,13 +80,26 @@ def main(argv: list[str] | None = None) -> int:
         expected.setdefault(flag, []).append(hit)
         if not hit:
             misses.setdefault(flag, []).append(f"derived/{name}")
-    c2pa_rows = c2pa_states(originals[:C2PA_SOURCES])
-    lines = section(len(originals), on_originals, flagged_examples, expected, misses, c2pa_rows, seconds)
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        args.write.write_text(text, encoding="utf-8")
-    return 0
+    return {
+        "originals": len(originals),
+        "on_originals": dict(on_originals),
+        "examples": flagged_examples,
+        "expected": expected,
+        "misses": misses,
+        "c2pa": [[label, dict(states)] for label, states in c2pa_states(originals[:C2PA_SOURCES])],
+        "seconds": seconds,
+        "c2pa_version": _c2pa_version(),
+        "cores": os.cpu_count(),
+    }
+
+
+def to_markdown(results: dict) -> str:
+    r = results
+    lines = section(
+        r["originals"], r["on_originals"], r["examples"], r["expected"], r["misses"], r["c2pa"], r["seconds"],
+        r["c2pa_version"], r["cores"],
+    )  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 _XMP_HISTORY = (
@@ -142,9 +157,11 @@ def _plain_jpeg(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def section(n_originals, on_originals, examples, expected, misses, c2pa_rows, seconds) -> list[str]:
+def section(
+    n_originals, on_originals, examples, expected, misses, c2pa_rows, seconds, c2pa_version, cores
+) -> list[str]:
     lines = [
-        "## Metadata flags and C2PA (`scripts/bench_metadata.py`)",
+        "## Metadata flags and C2PA (`python -m vforensics.evaluation.benchmarks.metadata`)",
         "",
         f"The metadata analyzer in-process on the pure-Python path (ExifTool off), {n_originals} camera originals",
         "of shared/bench/camera and the synthetic metadata cases of `vforensics synth ... --seed 0`.",
@@ -173,7 +190,7 @@ def section(n_originals, on_originals, examples, expected, misses, c2pa_rows, se
         lines.append(f"- {flag} missed: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''}")
     lines += [
         "",
-        f"C2PA: the first {C2PA_SOURCES} originals signed by c2pa-python {_c2pa_version()} with throwaway test",
+        f"C2PA: the first {C2PA_SOURCES} originals signed by c2pa-python {c2pa_version} with throwaway test",
         "certificates (not on any trust list, hence `Valid` rather than `Trusted`), then altered after signing:",
         "",
         "| file | validation states |",
@@ -184,7 +201,7 @@ def section(n_originals, on_originals, examples, expected, misses, c2pa_rows, se
     ms = sorted(1000 * s for s in seconds)
     lines += [
         "",
-        f"Time per camera original (0.1-12 MP, one process, {os.cpu_count()} cores on the machine): median "
+        f"Time per camera original (0.1-12 MP, one process, {cores} cores on the machine): median "
         f"{statistics.median(ms):.0f} ms, max {ms[-1]:.0f} ms.",
         "",
     ]
@@ -198,4 +215,4 @@ def _c2pa_version() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(section_main(sys.modules[__name__]))
