@@ -46,19 +46,19 @@ generate: setup
 
 # Regenerate docs/BENCHMARKS.md from ../shared/bench (heavy: about half an hour on 2 cores).
 bench: setup
-	$(BIN)/python scripts/run_benchmarks.py
+	$(BIN)/python -m vforensics.evaluation.benchmarks
 
 # Retrain the AI-image detector (functions/model/ai_detector.onnx + .json) from ../shared/bench:
 # about 15 minutes on 2 CPU cores. torch lives in its own venv (Python 3.11, the CPU build).
 TRAIN_PYTHON ?= python3.11
 train-model:
 	test -x .venv-train/bin/python || $(TRAIN_PYTHON) -m venv .venv-train
-	.venv-train/bin/pip install -qq --disable-pip-version-check -r scripts/ai_model/requirements.txt
-	.venv-train/bin/python scripts/ai_model/train.py
+	.venv-train/bin/pip install -qq --disable-pip-version-check -r training/ai_model/requirements.txt
+	.venv-train/bin/python training/ai_model/train.py
 
 # The peer tools (pyIFD in its own numpy<2 venv, ExifTool) that the benchmarks compare against.
 peers:
-	bash scripts/peers/setup.sh
+	bash tools/peers/setup.sh
 
 # Re-resolve requirements.in into the fully pinned requirements.txt (needs the network).
 lock:

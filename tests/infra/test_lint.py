@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PATHS = ["layers", "functions", "tests", "scripts", "tools", "conftest.py"]
+PATHS = ["layers", "functions", "tests", "tools", "training", "studies", "conftest.py"]
 BIN = Path(sys.executable).parent
 RUFF = str(BIN / "ruff")
 HANDLERS = sorted(

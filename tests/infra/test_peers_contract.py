@@ -1,6 +1,6 @@
 """The peer runners name their outputs the way `vforensics eval` looks them up."""
 
-import importlib.util
+import importlib
 
 import pytest
 
@@ -8,12 +8,9 @@ from vforensics.evaluation.cases import case_id
 
 
 @pytest.fixture(scope="module", params=["run_pyifd", "run_sift_reference"])
-def peer(root, request):
-    path = root / "scripts" / "peers" / f"{request.param}.py"
-    spec = importlib.util.spec_from_file_location(request.param, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # stdlib + numpy at import time; pyIFD / scipy only when run
-    return module
+def peer(request):
+    # stdlib + numpy at import time; pyIFD / scipy only when run
+    return importlib.import_module(f"tools.peers.{request.param}")
 
 
 @pytest.mark.parametrize("file", ["images/splice/a.jpg", "data/copymove-noso/01_mod.png", "data/v1.2/x.y.jpg", "a"])

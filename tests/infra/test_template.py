@@ -376,10 +376,10 @@ def test_built_handlers_import_with_lambda_sys_path(sam_build: Path, runtime_bot
 
 @pytest.fixture(scope="module")
 def model_image(tmp_path_factory) -> Path:
-    """functions/model/Dockerfile followed into a folder (no Docker here): scripts/stage_model_image.py."""
+    """functions/model/Dockerfile followed into a folder (no Docker here): tools/stage_model_image.py."""
     dest = tmp_path_factory.mktemp("model-image")
     python = _python312_dir() / "python3.12"
-    result = _run([str(python), str(REPO / "scripts" / "stage_model_image.py"), str(dest)], cwd=dest)
+    result = _run([str(python), str(REPO / "tools" / "stage_model_image.py"), str(dest)], cwd=dest)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     print("\n" + result.stdout)
     return dest

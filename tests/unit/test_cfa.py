@@ -1,6 +1,5 @@
 """The cfa (demosaicing-trace) analyzer on images the tests build, a real photo and bad input."""
 
-import importlib.util
 import io
 
 import cv2
@@ -9,6 +8,7 @@ import pytest
 from PIL import Image
 
 from vforensics.analyzers import cfa
+from vforensics.evaluation.benchmarks import cfa_study as study
 from vforensics.media.image import Media
 
 from .images import check_map, encode, natural_rgb
@@ -167,10 +167,7 @@ def test_bad_and_unusual_input_does_not_crash(photo, name):
 
 
 def test_the_benchmark_positive_control_is_found_by_the_map(root):
-    """scripts/study_cfa.py's control (re-mosaiced photo, 9% pasted from before mosaicing)."""
-    spec = importlib.util.spec_from_file_location("study_cfa", root / "scripts" / "study_cfa.py")
-    study = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(study)
+    """The cfa_study benchmark section's control (re-mosaiced photo, 9% pasted from before mosaicing)."""
     photo = np.asarray(Image.open(root / "samples" / "iphone4.jpg").convert("RGB"))
     image, mask = study.control(photo, seed=0)
     assert 0.08 < mask.mean() < 0.10
@@ -178,4 +175,4 @@ def test_the_benchmark_positive_control_is_found_by_the_map(root):
     assert result.status == "ok"
     suspicion = cv2.resize(result.map, (mask.shape[1], mask.shape[0]))
     assert suspicion[mask].mean() > 2 * suspicion[~mask].mean()
-    assert "| PNG | 1 of 1 | 0.50 | 0.75 |" in study.to_markdown([], [("PNG", "ok", 0.5, 0.75)])
+    assert "| PNG | 1 of 1 | 0.50 | 0.75 |" in study.to_markdown({"camera": [], "controls": [("PNG", "ok", 0.5, 0.75)]})

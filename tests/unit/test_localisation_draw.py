@@ -1,25 +1,16 @@
-"""scripts/bench_localisation_draw.py: a second synthetic draw, scored with the real analyzers."""
+"""The localisation_draw benchmark section: a second synthetic draw, scored with the real analyzers."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 
 import pytest
 
-
-@pytest.fixture(scope="module")
-def draw(root):
-    spec = importlib.util.spec_from_file_location(
-        "bench_localisation_draw", root / "scripts" / "bench_localisation_draw.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from vforensics.evaluation.benchmarks import localisation_draw as draw
 
 
 @pytest.mark.slow
-def test_a_draw_is_synthesised_analysed_and_tabulated(tmp_path, root, draw):
+def test_a_draw_is_synthesised_analysed_and_tabulated(tmp_path, root):
     camera = tmp_path / "camera"
     camera.mkdir()
     for name in ("a.jpg", "b.jpg"):  # two eligible sources: each is the other's splice donor
@@ -33,5 +24,5 @@ def test_a_draw_is_synthesised_analysed_and_tabulated(tmp_path, root, draw):
         assert all(0.0 <= v <= 1.0 for v in f1.values())
     # Telea / Navier-Stokes fills are smooth: the noise maps find them on a real photo.
     assert max(f1["noise"] for cls, f1 in scores if cls == "inpaint") > 0.3
-    table = draw.to_markdown(scores, sources=2)
+    table = draw.to_markdown({"scores": scores, "sources": 2})
     assert "| splice | 2 |" in table and "| inpaint | 2 |" in table and " ± " in table

@@ -8,6 +8,7 @@ import pytest
 
 from vforensics.analyzers import ANALYZERS
 from vforensics.evaluation import perf
+from vforensics.evaluation.perf import cold_import, images
 
 
 def test_happy_path_of_the_real_state_machine():
@@ -134,7 +135,7 @@ def test_function_durations_add_decode_only_for_pixel_analyzers():
 @pytest.mark.slow
 def test_measurement_on_a_small_image(tmp_path):
     image = tmp_path / "small.jpg"
-    image.write_bytes(perf._jpeg_bytes(perf.synthetic_rgb(640, 480, seed=3)))
+    image.write_bytes(images._jpeg_bytes(perf.synthetic_rgb(640, 480, seed=3)))
     out = tmp_path / "perf.json"
     results = perf.run_perf(out, images=[image], repeats=1, import_repeats=0, plots_dir=tmp_path, log=lambda _: None)
 
@@ -164,14 +165,14 @@ def test_measurement_on_a_small_image(tmp_path):
 @pytest.mark.slow
 def test_cold_imports_from_source():
     result = perf.measure_cold_imports(None, repeats=1, log=lambda _: None)
-    assert set(result["functions"]) == {p.name for p in perf._function_folders()}
+    assert set(result["functions"]) == {p.name for p in cold_import._function_folders()}
     for row in result["functions"].values():
         assert row["import_s"] > 0
         assert row["vforensics_from"].startswith(str(perf.LAYER_SOURCE))
 
 
 def test_images_are_synthesised_when_the_bench_is_absent(tmp_path, monkeypatch):
-    monkeypatch.setattr(perf, "DEFAULT_IMAGE", tmp_path / "absent.jpg")
+    monkeypatch.setattr(images, "DEFAULT_IMAGE", tmp_path / "absent.jpg")
     messages = []
     (image,) = perf.prepare_images(None, tmp_path, megapixels=(0.3,), log=messages.append)
     assert "synthetic" in image["note"] and "downsampled" in image["note"]

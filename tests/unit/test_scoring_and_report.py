@@ -1,6 +1,5 @@
 """Overall assessment, summary wording, report.json contract, zip and map files."""
 
-import importlib.util
 import io
 import json
 import zipfile
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 
 from vforensics import REPORT_SCHEMA
+from vforensics.evaluation.fitting import calibrate_scoring
 from vforensics.report import maps
 from vforensics.report.document import build_report, build_zip, to_json
 from vforensics.report.summary import summarize
@@ -52,12 +52,7 @@ def test_reliabilities_come_from_the_fitted_calibration():
     assert fitted["cross_validation"]["originals_medium_or_high"] <= fitted["max_originals_flagged"]
     assert "fitted on" in scoring.METHOD
     assert set(MAP_WEIGHTS) >= {"noise", "jpeg"} and all(w >= 0 for w in MAP_WEIGHTS.values())
-    script = importlib.util.spec_from_file_location(
-        "calibrate", Path(__file__).parents[2] / "scripts/calibrate_scoring.py"
-    )
-    module = importlib.util.module_from_spec(script)
-    script.loader.exec_module(module)
-    assert module.MEDIUM_AT == scoring.MEDIUM_AT
+    assert calibrate_scoring.MEDIUM_AT == scoring.MEDIUM_AT
     unweighted = [n for n, r in RELIABILITY.items() if r == 0.0]
     if unweighted:  # an analyzer the fit gave no weight cannot move the likelihood
         base = {"metadata": 30.0}

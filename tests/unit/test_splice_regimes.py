@@ -1,21 +1,13 @@
-"""scripts/bench_splice_regimes.py: splice maps scored per compression regime."""
+"""The splice_regimes benchmark section: splice maps scored per compression regime."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import cv2
 import numpy as np
-import pytest
 
-
-@pytest.fixture(scope="module")
-def regimes(root):
-    spec = importlib.util.spec_from_file_location("bench_splice_regimes", root / "scripts" / "bench_splice_regimes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from vforensics.evaluation.benchmarks import splice_regimes as regimes
 
 
 def _case(work, name: str, last_quality: int, host_quality: int, jpeg_map: np.ndarray | None, mask: np.ndarray):
@@ -29,7 +21,7 @@ def _case(work, name: str, last_quality: int, host_quality: int, jpeg_map: np.nd
     return f'images/splice/{name}.jpg,splice,masks/{name}.png,{name}.jpg,{last_quality},"{params}",\n'
 
 
-def test_maps_are_scored_per_regime_from_stored_outputs(tmp_path, regimes):
+def test_maps_are_scored_per_regime_from_stored_outputs(tmp_path):
     (tmp_path / "synth" / "masks").mkdir(parents=True)
     mask = np.zeros((64, 96), np.uint8)
     mask[16:40, 20:60] = 255
@@ -45,6 +37,6 @@ def test_maps_are_scored_per_regime_from_stored_outputs(tmp_path, regimes):
         (regimes.REGIMES[0], 1.0, 0.0),
         (regimes.REGIMES[1], 0.0, 0.0),
     ]
-    table = regimes.to_markdown(scores)
+    table = regimes.to_markdown({"scores": scores})
     assert f"| {regimes.REGIMES[0]} | 1 | 1.00 |" in table
     assert "| all splices | 2 | 0.50 |" in table

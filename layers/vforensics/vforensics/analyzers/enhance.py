@@ -46,7 +46,7 @@ CANNY_LOW, CANNY_HIGH = 0.66, 1.33  # Canny thresholds as multiples of the media
 HIST_SMOOTH = 5  # width of the moving average applied before peaks are counted, grey levels
 PEAK_PROMINENCE = 0.2  # a peak stands this share of the highest bin above the valleys around it
 # Range of the histogram numbers on untouched camera photos (the 5th and 95th percentiles
-# over the 95 JPEGs of shared/bench/camera: scripts/measure_histogram_range.py).
+# over the 95 JPEGs of shared/bench/camera: studies/measure_histogram_range.py).
 NORMAL_PEAKS = (1, 3)
 NORMAL_GAPS = (0, 0)
 PERCENTILE_SAMPLE = 200_000  # values used to estimate a view's contrast stretch
@@ -55,7 +55,7 @@ FLAT_BLOCK_STD = 0.5  # an 8x8 block whose luminance deviates less than this (gr
 COLOUR_SAMPLE = 100_000  # pixels (evenly spaced) in which distinct colours are counted
 # Flat-or-graphic thresholds: of 95 camera JPEGs of shared/bench only two nearly blank frames
 # exceed them (all black; 95% flat with 748 colours); the next photos reach 0.51 flat blocks
-# and 3,164 colours (scripts/measure_histogram_range.py).
+# and 3,164 colours (studies/measure_histogram_range.py).
 SYNTHETIC_FLAT_SHARE = 0.6
 SYNTHETIC_MAX_COLOURS = 2000  # a histogram end holding more than this share of the pixels is clipped
 

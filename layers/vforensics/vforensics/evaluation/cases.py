@@ -4,7 +4,7 @@ One format for everything (``cases.csv``): ``file,class,mask,source,quality,para
 ``file``/``mask`` relative to the CSV's folder, optionally ``dataset`` and ``expected_flags``
 (metadata flags the case must raise, ``;``-separated). ``class`` is ``original`` for
 untouched images (the negatives); anything else is a manipulation. The same table is what
-the peer runners (scripts/peers) read, and a case's id is derived from ``file`` the same way
+the peer runners (tools/peers) read, and a case's id is derived from ``file`` the same way
 on both sides.
 
 Published layouts understood by ``prepare_published`` (all masks 255 = manipulated):

@@ -3,7 +3,7 @@
 For each case the real pipeline (state machine on the embedded engine, our handlers) writes
 ``OUTPUTS/<case id>/`` (report.json, maps/); existing outputs are reused unless told
 otherwise, so a second evaluation of the same cases only recomputes metrics. Peers (e.g.
-pyIFD, scripts/peers) are read from their own output folders and scored the same way.
+pyIFD, tools/peers) are read from their own output folders and scored the same way.
 
 Reported, per dataset and per manipulation class against the *same dataset's* untouched
 images: image-level ROC AUC of ``overall.tampering_likelihood`` and of each analyzer's

@@ -61,7 +61,7 @@ import cv2
 import numpy as np
 from PIL import Image, JpegImagePlugin
 
-from vforensics.media.jpeg_tables import IJG_CHROMA, IJG_LUMA
+from vforensics.analyzers.jpeg import IJG_CHROMA, IJG_LUMA, ijg_table
 
 CLASSES: tuple[str, ...] = (
     "original",
@@ -132,10 +132,6 @@ _MAKE, _SOFTWARE, _DATETIME, _EXIF_IFD, _DATETIME_ORIGINAL = 0x010F, 0x0131, 0x0
 #: fixed so that adding classes does not change existing cases).
 _DONOR_STREAM = 11
 
-# JPEG Annex K base tables, natural (row-major) order, as Pillow reports ``Image.quantization``.
-_LUMA_TABLE = IJG_LUMA.astype(np.float64)
-_CHROMA_TABLE = IJG_CHROMA.astype(np.float64)
-
 
 class Edit(NamedTuple):
     """An edited image, its ground-truth mask (bool, image size) and JSON-ready parameters."""
@@ -169,19 +165,16 @@ class Case:
 # JPEG quality
 
 
-def ijg_table(base: np.ndarray, quality: int) -> np.ndarray:
-    """The IJG (libjpeg ``jpeg_set_quality``) scaling of a base table to a quality 1-100."""
-    scale = 5000 / quality if quality < 50 else 200 - 2 * quality
-    return np.clip(np.floor((base * scale + 50) / 100), 1, 255)
-
-
 def estimate_quality(quantization: dict[int, Sequence[int]]) -> int:
     """The IJG quality whose tables are closest (mean absolute difference) to the file's.
 
-    Cameras use their own tables, so this is the nearest standard equivalent, not a fact.
+    Cameras use their own tables, so this is the nearest standard equivalent, not a fact. The
+    IJG tables are the jpeg analyzer's (libjpeg's integer scaling, Annex K bases in natural
+    order, as Pillow reports ``Image.quantization``); unlike the analyzer's estimate this one
+    adds the luma and chroma errors and breaks ties towards the lower quality.
     """
     tables = [np.asarray(quantization[k], np.float64) for k in sorted(quantization)[:2]]
-    bases = [_LUMA_TABLE, _CHROMA_TABLE][: len(tables)]
+    bases = [IJG_LUMA, IJG_CHROMA][: len(tables)]
     errors = [
         sum(float(np.abs(t - ijg_table(b, q)).mean()) for t, b in zip(tables, bases, strict=True))
         for q in range(1, 101)

@@ -10,7 +10,7 @@ wrote the file last (H. Farid, "Digital image ballistics from JPEG quantization"
 TR2006-583, 2006; E. Kee, M. K. Johnson & H. Farid, "Digital image authentication from
 JPEG headers", IEEE TIFS 6(3), 2011).
 
-The database (``data/jpeg_tables.json``) is built by ``scripts/build_jpeg_table_db.py``
+The database (``data/jpeg_tables.json``) is built by ``tools/build_jpeg_table_db.py``
 from the camera originals of the benchmark and the IJG tables; it is small and incomplete:
 "unknown" tables are common and mean nothing by themselves.
 

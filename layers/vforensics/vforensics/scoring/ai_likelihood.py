@@ -5,7 +5,7 @@ The two kinds of evidence are reported apart (``ai_evidence.pixels`` and
 in the pixels and can be fooled or can miss a new generator; metadata declares the origin
 (C2PA digital source type, IPTC ``trainedAlgorithmicMedia``, a generator's name or its PNG
 parameters) and is decisive when present but is stripped by most re-uploads. The pixel
-likelihood is the combination fitted by ``scripts/fit_ai_likelihood.py`` on the detector's
+likelihood is the combination fitted by ``python -m vforensics.evaluation.fitting.fit_ai_likelihood`` on the detector's
 validation split (``data/ai_likelihood.json``: the detector's logit plus whichever signals
 improved the held-out fit), or the detector's own calibrated probability where a feature is
 missing; it is lifted to at least ``METADATA_LIFT`` when the metadata names a generator.
@@ -25,7 +25,7 @@ from vforensics.analyzers.ai.model import verdict
 
 #: Floor of the AI likelihood when the metadata says the image was generated.
 METADATA_LIFT = 95.0
-#: Analyzers whose numbers can enter the combination (``scripts/fit_ai_likelihood.py``).
+#: Analyzers whose numbers can enter the combination (``python -m vforensics.evaluation.fitting.fit_ai_likelihood``).
 SIGNAL_ANALYZERS = ("ai_frequency", "ai_texture", "ai_srm")
 #: The fitted combination: which features, their standardisation and weights.
 COMBINATION_FILE = Path(__file__).resolve().parent / "data" / "ai_likelihood.json"

@@ -4,7 +4,7 @@ The analyzer scores are combined as independent pieces of evidence (a noisy-OR):
 score, read as a 0-1 value, is discounted by the analyzer's reliability, and the
 likelihood is ``1 - prod(1 - reliability * score)``. One strong signal is therefore not
 averaged away by quiet ones, and weak signals add up only slowly. The reliabilities are
-fitted by ``scripts/calibrate_scoring.py`` on the synthetic benchmark (maximum likelihood,
+fitted by ``python -m vforensics.evaluation.fitting.calibrate_scoring`` on the synthetic benchmark (maximum likelihood,
 false alarms on untouched originals weighted so that at most 5% of them are rated MEDIUM
 or HIGH in cross-validation); an analyzer that adds nothing there gets 0 and only its map
 counts. The likelihood is a probability *for edits like the benchmark's*; on other kinds
@@ -22,7 +22,7 @@ from typing import Any
 from vforensics.scoring.ai_likelihood import AiAssessment, assess_ai
 
 #: How far each analyzer's score is trusted as evidence of tampering (0-1): fitted by
-#: scripts/calibrate_scoring.py (class-weighted maximum likelihood of the noisy-OR on the
+#: vforensics.evaluation.fitting.calibrate_scoring (class-weighted maximum likelihood of the noisy-OR on the
 #: synthetic benchmark, vforensics.evaluation.calibration) and read from
 #: data/scoring_calibration.json, which also records the cross-validated figures.
 CALIBRATION = json.loads((Path(__file__).parent / "data" / "scoring_calibration.json").read_text())

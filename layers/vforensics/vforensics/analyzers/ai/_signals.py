@@ -3,7 +3,8 @@
 Each function returns raw numbers, measured on a native-resolution centre window of at most
 ``WINDOW`` px a side (resizing would erase the very traces some of them look for). None of
 them is a detector on its own: docs/BENCHMARKS.md gives each one's ROC AUC on the held-out
-files of the AI-detector's data list, and ``scripts/fit_ai_likelihood.py`` decides which earn a
+files of the AI-detector's data list, and ``python -m vforensics.evaluation.fitting.fit_ai_likelihood``
+decides which earn a
 place beside the trained model. Groups, one analyzer (and Lambda) each:
 
 - frequency: the radially averaged power spectrum of the luminance, its log-log slope and

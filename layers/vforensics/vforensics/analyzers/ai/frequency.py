@@ -6,7 +6,8 @@ picture with the first product spec's six threshold rules (``vforensics.analyzer
 ``score`` is their ``ai_generation_score``, ``map`` their block-level suspicion map. The rules
 are kept as documented behaviour and as the baseline the trained detector (``ai_model``) is
 measured against; they are weak (docs/BENCHMARKS.md), and ``overall.ai_likelihood`` does not
-use this score unless ``scripts/fit_ai_likelihood.py`` finds that it helps on held-out data.
+use this score unless ``python -m vforensics.evaluation.fitting.fit_ai_likelihood`` finds that it
+helps on held-out data.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ the picture are normalised exactly as in training (``vforensics.analyzers.ai.nor
 crop logit is calibrated on the validation split (Platt scaling) and reported as ``score``
 = the probability, in percent, that the image is AI-generated.
 
-No pretrained weights exist here: the model was trained by ``scripts/ai_model/train.py`` on
+No pretrained weights exist here: the model was trained by ``training/ai_model/train.py`` on
 the few hundred AI images of shared/bench (Stable Diffusion 1.x and one more diffusion
 family) against camera and web photos. Its card (``ai_detector.json`` beside the model)
 records the data list, seed and command; docs/BENCHMARKS.md has its held-out figures,
