@@ -132,7 +132,7 @@ def block_features(green: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         g = green[lo:hi, : bw * BLOCK].astype(np.float32)
         e = g - cv2.filter2D(g, cv2.CV_32F, _NEIGHBOURS, borderType=cv2.BORDER_REFLECT)
         e *= e
-        var = cv2.filter2D(e, cv2.CV_32F, _WINDOW_KERNEL, borderType=cv2.BORDER_REFLECT)
+        var: np.ndarray = cv2.filter2D(e, cv2.CV_32F, _WINDOW_KERNEL, borderType=cv2.BORDER_REFLECT)
         var += VAR_FLOOR
         cv2.log(var, var)
         rows = slice(top - lo, bottom - lo)

@@ -42,6 +42,7 @@ def error_levels(rgb: np.ndarray, quality: int = RESAVE_QUALITY) -> np.ndarray:
     if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
         raise RuntimeError("JPEG re-encoding failed")
     resaved = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    assert resaved is not None  # decoding the JPEG OpenCV just encoded
     return cv2.absdiff(bgr, resaved)
 
 
@@ -50,7 +51,9 @@ def luma_error_levels(gray: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
         raise RuntimeError("JPEG re-encoding failed")
-    return cv2.absdiff(gray, cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE))
+    resaved = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    assert resaved is not None  # decoding the JPEG OpenCV just encoded
+    return cv2.absdiff(gray, resaved)
 
 
 def block_statistics(diff: np.ndarray, block: int = STATS_BLOCK) -> dict[str, float]:

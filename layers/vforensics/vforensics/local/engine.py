@@ -13,11 +13,14 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vforensics.local import deployment, lambda_router
 from vforensics.local.deployment import ACCOUNT, REGION, LocalResources
 from vforensics.pipeline import aws
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 _ENV_DEFAULTS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -37,7 +40,7 @@ class LocalEngine:
         self.quiet = quiet
         self.endpoint: str | None = None
         self.state_machine_arn: str | None = None
-        self._server = None
+        self._server: ThreadedMotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
 
     def __enter__(self) -> LocalEngine:

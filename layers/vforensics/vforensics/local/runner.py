@@ -40,7 +40,8 @@ class FileOutcome:
 
 def output_names(paths: list[Path]) -> list[str]:
     """A folder name per input: the file name, made unique within one run."""
-    names, seen = [], {}
+    names: list[str] = []
+    seen: dict[str, int] = {}
     for p in paths:
         base = p.name or "input"
         n = seen.get(base, 0)

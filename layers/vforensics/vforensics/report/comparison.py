@@ -120,7 +120,7 @@ def align(
 
 
 def _homography_warp(reference: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    orb = cv2.ORB_create(2000)
+    orb = cv2.ORB_create(2000)  # type: ignore[attr-defined]  # missing from opencv's stubs
     ka, da = orb.detectAndCompute(_gray(reference).astype(np.uint8), None)
     kb, db = orb.detectAndCompute(_gray(moving).astype(np.uint8), None)
     if da is None or db is None or len(ka) < 10 or len(kb) < 10:
@@ -128,8 +128,8 @@ def _homography_warp(reference: np.ndarray, moving: np.ndarray) -> tuple[np.ndar
     matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(db, da)
     if len(matches) < 10:
         return None
-    src = np.float32([kb[m.queryIdx].pt for m in matches])
-    dst = np.float32([ka[m.trainIdx].pt for m in matches])
+    src = np.array([kb[m.queryIdx].pt for m in matches], np.float32)
+    dst = np.array([ka[m.trainIdx].pt for m in matches], np.float32)
     homography, inliers = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
     if homography is None or int(inliers.sum()) < 10:
         return None

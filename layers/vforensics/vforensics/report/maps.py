@@ -93,7 +93,7 @@ def combine(
     on_top = [m for name, m in maps.items() if name in overlays]
     if not present and not on_top:
         return None
-    acc = np.zeros((size[1], size[0]), np.float32)
+    acc: np.ndarray = np.zeros((size[1], size[0]), np.float32)
     total = sum(weights[name] for name, _ in present)
     for name, m in present:
         acc += resize_map(m, size) * (weights[name] / total)

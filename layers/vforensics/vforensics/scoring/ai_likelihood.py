@@ -101,6 +101,7 @@ def assess_ai(results: dict[str, dict[str, Any]]) -> AiAssessment:
     if tag:
         confidence = "high"
     else:
+        assert pixels is not None  # no tag (the analyzer sets only non-empty ones): the detector result is there
         crops = str(pixels["crops_called_ai"] or "0 of 0").split(" of ")
         called, total = int(crops[0]), max(1, int(crops[1]))
         unanimous = called in (0, total)

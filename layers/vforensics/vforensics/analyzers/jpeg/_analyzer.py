@@ -285,6 +285,7 @@ def analyze_jpeg(media: Media, *, use_tables: bool = True, use_db: bool = True) 
 
     exact = plane is not None and plane.exact and y is not None and min(y.shape) >= 16
     if exact:
+        assert y is not None  # exact implies a decoded luma plane
         scaled = jpeg_dct.block_dct(y)
         table8 = luma_table.reshape(8, 8).astype(np.float32)
         scaled /= table8
@@ -308,6 +309,8 @@ def analyze_jpeg(media: Media, *, use_tables: bool = True, use_db: bool = True) 
                 "DCT-based tests were skipped"
             )
     if exact:
+        assert plane is not None  # exact implies a decoded luma plane
+        assert y is not None
         # ---- aligned double compression
         adq = jpeg_double.aligned_double(cq, luma_table, usable)
         sub["aligned_double"] = _log_scale(adq.evidence, ADQ_ZERO, ADQ_HALF)

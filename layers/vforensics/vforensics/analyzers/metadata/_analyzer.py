@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFile
 
 from vforensics.analyzers.base import AnalyzerResult, level
 from vforensics.analyzers.metadata import _content_credentials as content_credentials
@@ -101,12 +101,12 @@ def analyze(media: Media) -> AnalyzerResult:
     tables = _tables_vs_camera(img, exif) if info.format == "JPEG" else None
 
     flags = _flags(info.format, exif, gps, xmp, texts, thumbnail, credentials, data)
-    score = sum(FLAG_POINTS[f] for f in flags)
+    score: float = sum(FLAG_POINTS[f] for f in flags)
     if credentials.get("state") == "Invalid":
         score += C2PA_INVALID_POINTS
     score = float(min(100, score))
     band = level(score, MEDIUM_AT, HIGH_AT)
-    details = {
+    details: dict[str, Any] = {
         "file": facts,
         "readers": ["pillow", "byte parser"] + (["c2pa-python"] if credentials.get("validated") else []),
         "exif": exif,
@@ -258,9 +258,7 @@ def _date_inconsistency(exif: dict, gps: dict | None, xmp: dict) -> str | None:
         except ValueError:
             gps_day = None
         if gps_day and abs((original - gps_day).days) > 1:
-            return (
-                f"GPS date {gps['date_stamp']} differs from capture date {exif['DateTimeOriginal']} by more than a day"
-            )
+            return f"GPS date {stamp} differs from capture date {exif['DateTimeOriginal']} by more than a day"
     return None
 
 
@@ -339,7 +337,7 @@ def _interpretation(flags: dict[str, str], band: str, credentials: dict[str, Any
     return text
 
 
-def _open(data: bytes) -> Image.Image:
+def _open(data: bytes) -> ImageFile.ImageFile:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Image.open(io.BytesIO(data))

@@ -18,7 +18,7 @@ import io
 import re
 from typing import Any
 
-from PIL import Image, IptcImagePlugin
+from PIL import Image, ImageFile, IptcImagePlugin
 
 MAX_XMP_BYTES = 2_000_000
 MAX_TEXT_CHARS = 2_000
@@ -102,7 +102,7 @@ def _history(text: str) -> list[dict[str, str]]:
     return events
 
 
-def read_iptc(img: Image.Image) -> dict[str, Any]:
+def read_iptc(img: ImageFile.ImageFile) -> dict[str, Any]:
     """IPTC-IIM fields of a JPEG's Photoshop APP13 block (``{}`` when absent or unreadable)."""
     try:
         raw = IptcImagePlugin.getiptcinfo(img) or {}

@@ -116,11 +116,12 @@ def compare(data: bytes, thumbnail: bytes, size: tuple[int, int]) -> ThumbnailCo
     image = _decode(data, 2 * max(thumb.shape))
     if image is None:
         return None
-    best = None
+    best: tuple[str, float, np.ndarray, np.ndarray, bool | np.bool_] | None = None
     for name, candidate, target, bars in _candidates(image, thumb):
         corr = _correlation(candidate, target)
         if best is None or corr > best[1]:
             best = (name, corr, candidate, target, bars)
+    assert best is not None  # _candidates always yields the "fitted" candidate
     name, corr, candidate, target, bars = best
     candidate = _refine(candidate, target)
     corr = max(corr, _correlation(candidate, target))
@@ -131,7 +132,7 @@ def compare(data: bytes, thumbnail: bytes, size: tuple[int, int]) -> ThumbnailCo
     )
 
 
-def _content_box(thumb: np.ndarray, aspect: float) -> tuple[tuple[int, int, int, int], bool]:
+def _content_box(thumb: np.ndarray, aspect: float) -> tuple[tuple[int, int, int, int], bool | np.bool_]:
     """Where the picture lies in the thumbnail, and whether the thumbnail agrees with that.
 
     The whole thumbnail when the aspect ratios agree; else a box of the picture's aspect
@@ -143,7 +144,7 @@ def _content_box(thumb: np.ndarray, aspect: float) -> tuple[tuple[int, int, int,
     if abs(aspect / (w / h) - 1) < 0.03:
         return (0, 0, w, h), True
 
-    def flat(line: np.ndarray) -> bool:
+    def flat(line: np.ndarray) -> np.bool_:
         return line.std() < 4.0 and (line.mean() < 24 or line.mean() > 236)
 
     if aspect > w / h:  # bars above and below
@@ -212,7 +213,9 @@ def _refine(candidate: np.ndarray, target: np.ndarray) -> np.ndarray:
     warp = np.eye(2, 3, dtype=np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-3)
     try:
-        _, warp = cv2.findTransformECC(target, candidate, warp, cv2.MOTION_AFFINE, criteria, None, 3)
+        _, warp = cv2.findTransformECC(  # type: ignore[call-overload]  # opencv's stubs reject a None mask with gaussFiltSize
+            target, candidate, warp, cv2.MOTION_AFFINE, criteria, None, 3
+        )
     except cv2.error:
         return candidate
     if np.abs(warp[:, :2] - np.eye(2)).max() > 0.1 or np.abs(warp[:, 2]).max() > 0.1 * max(target.shape):

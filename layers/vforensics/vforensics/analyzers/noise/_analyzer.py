@@ -202,7 +202,7 @@ def analyze(media: Media) -> AnalyzerResult:
 
     texture = noise_levels.window_texture(gray)
     z = np.mean([level_deviation(levels[n], brightness, texture, usable) for n in ESTIMATORS], axis=0)
-    suspicious = np.maximum(-z, 0.0) + HIGHER_WEIGHT * np.maximum(z, 0.0)
+    suspicious: np.ndarray = np.maximum(-z, 0.0) + HIGHER_WEIGHT * np.maximum(z, 0.0)
     suspicious = cv2.blur(np.where(usable, suspicious, 0.0).astype(np.float32), (3, 3))
     z99 = float(np.percentile(suspicious[usable], 99))
     score = to_score(z99)
