@@ -5,10 +5,10 @@ Output: ``{"analyzer", "status", "score", "elapsed_ms", "result_key"}``; the ful
 and maps are written to S3. An exception fails the invocation; the state machine's Catch
 turns it into an "error" entry of the report. Each analyzer is its own Lambda function, so
 CloudWatch's per-function Duration and Errors metrics are per analyzer too; the handler adds
-the analyzer's own compute time and outcome with the analyzer and status as dimensions.
+the analyzer's own compute time, and its outcome with the analyzer and status as dimensions.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -29,9 +29,11 @@ def handler(event: AnalyzerRequest, context: LambdaContext) -> BranchSummary:
     tracer.put_annotation(key="analyzer", value=name)
     tracer.put_annotation(key="analysis_id", value=event["job"]["analysis_id"])
     summary = run_analyzer(event["job"], name)
-    metrics.add_dimension(name="analyzer", value=name)
-    metrics.add_dimension(name="status", value=summary["status"])
-    metrics.add_metric(name="AnalyzerRuns", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="AnalyzerComputeTime", unit=MetricUnit.Milliseconds, value=summary["elapsed_ms"])
+    # its own metric with its own dimensions: the local engine runs analyzers as threads of one
+    # process, where the handler-wide dimensions would be shared
+    with single_metric(name="AnalyzerRuns", unit=MetricUnit.Count, value=1) as runs:
+        runs.add_dimension(name="analyzer", value=name)
+        runs.add_dimension(name="status", value=summary["status"])
     logger.info("analyzer finished", extra={"status": summary["status"], "score": summary["score"]})
     return summary

@@ -7,7 +7,7 @@ Raises ``MediaRejected`` for files that cannot be analysed; the state machine re
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -35,16 +35,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Job:
     }
     logger.append_keys(analysis_id=request["analysis_id"])
     tracer.put_annotation(key="analysis_id", value=request["analysis_id"])
+    metrics.add_metric(name="Uploads", unit=MetricUnit.Count, value=1)
     try:
         job = prepare(request, Settings.from_env())
     except MediaRejected as exc:
         logger.warning("upload rejected", extra={"code": exc.code, "reason": exc.message, "key": request["key"]})
-        metrics.add_dimension(name="code", value=exc.code)
-        metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
+        with single_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1) as rejected:
+            rejected.add_dimension(name="code", value=exc.code)
         raise
     source = job["source"]
-    metrics.add_dimension(name="format", value=source["format"])
-    metrics.add_metric(name="UploadsAccepted", unit=MetricUnit.Count, value=1)
+    with single_metric(name="UploadsAccepted", unit=MetricUnit.Count, value=1) as accepted:
+        accepted.add_dimension(name="format", value=source["format"])
     metrics.add_metric(name="UploadBytes", unit=MetricUnit.Bytes, value=source["bytes"])
     metrics.add_metric(name="UploadPixels", unit=MetricUnit.Count, value=source["width"] * source["height"])
     return job
