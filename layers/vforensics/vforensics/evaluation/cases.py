@@ -103,7 +103,9 @@ def prepare_published(folder: Path, out_dir: Path) -> Path:
         link.parent.mkdir(parents=True, exist_ok=True)
         if not link.exists():
             link.symlink_to(dataset, target_is_directory=True)
-        for rel_file, label, rel_mask in _LAYOUTS[_layout(dataset)](dataset):
+        layout = _layout(dataset)
+        assert layout is not None  # sets holds only folders with a known layout
+        for rel_file, label, rel_mask in _LAYOUTS[layout](dataset):
             rows.append(
                 {
                     "file": f"data/{dataset.name}/{rel_file}",

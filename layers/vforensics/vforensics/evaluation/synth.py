@@ -51,7 +51,7 @@ import sys
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -165,7 +165,7 @@ class Case:
 # JPEG quality
 
 
-def estimate_quality(quantization: dict[int, Sequence[int]]) -> int:
+def estimate_quality(quantization: Mapping[int, Sequence[int]]) -> int:
     """The IJG quality whose tables are closest (mean absolute difference) to the file's.
 
     Cameras use their own tables, so this is the nearest standard equivalent, not a fact. The
@@ -325,7 +325,7 @@ def _warp_region(
     size = (int(high[0] - low[0]), int(high[1] - low[1]))
     mask = cv2.warpAffine(region.astype(np.float32), matrix, size, flags=cv2.INTER_LINEAR) >= 0.5
     # the pixels come from the whole image, so interpolation at the edge uses real neighbours
-    full = matrix.copy()
+    full: np.ndarray = matrix.copy()
     full[:, 2] -= matrix[:, :2] @ [source.x, source.y]
     patch = cv2.warpAffine(rgb, full, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
     return patch, mask
@@ -450,7 +450,7 @@ def _rng(seed: int, source: Path, cls: str) -> np.random.Generator:
 
 def scan_sources(src_dir: Path, max_megapixels: float | None, max_sources: int | None) -> list[Source]:
     """Eligible camera JPEGs, sorted by name; the others are reported on stderr and skipped."""
-    sources = []
+    sources: list[Source] = []
     for path in sorted(p for p in src_dir.iterdir() if p.is_file() and p.suffix.lower() in {".jpg", ".jpeg"}):
         if max_sources is not None and len(sources) >= max_sources:
             break
@@ -468,7 +468,7 @@ def _inspect(path: Path, max_megapixels: float | None) -> tuple[str, Source | No
             if img.format != "JPEG" or img.mode != "RGB":
                 return f"not an RGB JPEG ({img.format} {img.mode})", None
             width, height = img.size
-            quality = estimate_quality(img.quantization)
+            quality = estimate_quality(img.quantization)  # type: ignore[attr-defined]  # JpegImageFile's, not in the stubs
             make = str(img.getexif().get(_MAKE, "")).strip("\x00 ").lower()
     except (OSError, SyntaxError, ValueError) as exc:
         return f"unreadable ({exc})", None
@@ -609,7 +609,8 @@ def _crop(rgb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
 def _tables(path: Path) -> tuple[dict[int, list[int]], int]:
     """A JPEG's quantization tables and chroma subsampling (Pillow's 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0)."""
     with Image.open(path) as img:
-        return {k: list(v) for k, v in img.quantization.items()}, JpegImagePlugin.get_sampling(img)
+        tables = img.quantization  # type: ignore[attr-defined]  # JpegImageFile's, not in Pillow's stubs
+        return {k: list(v) for k, v in tables.items()}, JpegImagePlugin.get_sampling(img)
 
 
 def _resave_same_tables(ctx: _Context, rng: np.random.Generator, image_path: Path, rel_image: str) -> Case:
@@ -689,7 +690,7 @@ def synthesize(
     sources = scan_sources(src_dir, max_megapixels, max_sources)
     if "splice" in classes and len(sources) < 2:
         raise ValueError("splice needs at least two eligible sources")
-    cases = []
+    cases: list[Case] = []
     for index, source in enumerate(sources):
         rgb, keep = _load(source.path)
         donor = _pick_donor(sources, index, seed) if "splice" in classes else source.path

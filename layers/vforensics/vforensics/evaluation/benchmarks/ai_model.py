@@ -61,6 +61,7 @@ def score(media: Media) -> float | None:
     if result.status != "ok":
         SKIPPED.append(f"{media.filename} ({result.interpretation})")
         return None
+    assert result.score is not None  # the detector scores every image it analyses
     return float(result.score)
 
 
@@ -77,7 +78,7 @@ def evaluate(rows: list[dict]) -> dict[str, list[float]]:
             out.setdefault(f"{row['family']} as WebP q80", []).append(score(webp) or 0.0)
         else:
             h, w = media.rgb.shape[:2]
-            half = np.asarray(Image.fromarray(media.rgb).resize((w // 2, h // 2), Image.LANCZOS))
+            half = np.asarray(Image.fromarray(media.rgb).resize((w // 2, h // 2), Image.Resampling.LANCZOS))
             if min(half.shape[:2]) >= 128:
                 small = Media.from_bytes(_encode(half, "PNG"), "half.png")
                 out.setdefault("AI downscaled 50%", []).append(score(small) or 0.0)

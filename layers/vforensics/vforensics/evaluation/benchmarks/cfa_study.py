@@ -77,15 +77,15 @@ def camera_rows(folder: Path) -> list[tuple[str, str, float | None]]:
     for path in sorted(folder.glob("*.jpg")):
         data = path.read_bytes()
         with Image.open(io.BytesIO(data)) as img:
-            quality = estimate_quality(np.array(img.quantization[0])).quality
+            quality = estimate_quality(np.array(img.quantization[0])).quality  # type: ignore[attr-defined]  # JpegImageFile's
         result = cfa.analyze(Media.from_bytes(data, path.name))
         rows.append((path.name, band(quality), result.score if result.status == "ok" else None))
     return rows
 
 
-def control_rows(folder: Path) -> list[tuple[str, str, float]]:
+def control_rows(folder: Path) -> list[tuple[str, str, float, float]]:
     """(format, status, F1 at 0.5, best F1) per control image and format."""
-    rows = []
+    rows: list[tuple[str, str, float, float]] = []
     for seed, path in enumerate(sorted(folder.glob("mdx__*.jpg"))[::6]):
         rgb = np.asarray(Image.open(path).convert("RGB"))
         image, mask = control(rgb, seed)
@@ -95,6 +95,7 @@ def control_rows(folder: Path) -> list[tuple[str, str, float]]:
             result = cfa.analyze(Media.from_bytes(buf.getvalue()))
             f1_fixed = f1_best = 0.0
             if result.status == "ok":
+                assert result.map is not None  # cfa maps every image it analyses
                 suspicion = cv2.resize(result.map, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_LINEAR)
                 scores = pixel_scores(np.round(np.clip(suspicion, 0, 1) * 255).astype(np.uint8), mask, 128)
                 f1_fixed, f1_best = scores.f1_fixed, scores.f1_best

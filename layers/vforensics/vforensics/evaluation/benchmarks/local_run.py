@@ -41,7 +41,8 @@ def run(context: Context, image: Path = DEFAULT_IMAGE, runs: int = 5) -> dict:
         decode_ms.append((time.perf_counter() - t) * 1000)
     h, w = rgb.shape[:2]
 
-    walls, per_analyzer = [], {}
+    walls: list[float] = []
+    per_analyzer: dict[str, list[float]] = {}
     with LocalEngine(REPO) as engine, TemporaryDirectory() as tmp:
         for i in range(runs + 1):
             outcome = analyze_one(engine, image, Path(tmp) / str(i), key=f"bench/{i}/{image.name}")
@@ -49,6 +50,7 @@ def run(context: Context, image: Path = DEFAULT_IMAGE, runs: int = 5) -> dict:
             if i == 0:
                 continue  # warm-up: imports, first boto3 clients
             walls.append(outcome.seconds)
+            assert outcome.report is not None  # an analysed file has its report
             for name, entry in outcome.report["analyzers"].items():
                 per_analyzer.setdefault(name, []).append(entry["elapsed_ms"])
 

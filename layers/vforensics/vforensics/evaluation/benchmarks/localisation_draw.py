@@ -58,7 +58,9 @@ def score_case(job: tuple[str, str, str]) -> tuple[str, dict[str, float]]:
     cv2.setNumThreads(1)
     image, mask_path, cls = job
     media = Media.from_bytes(Path(image).read_bytes())
-    mask = cv2.imread(mask_path, cv2.IMREAD_GRAYSCALE) > 127
+    gray = cv2.imread(mask_path, cv2.IMREAD_GRAYSCALE)
+    assert gray is not None, mask_path
+    mask: np.ndarray = gray > 127
     height, width = mask.shape
     main, every = {}, {}
     for name in ANALYZERS:

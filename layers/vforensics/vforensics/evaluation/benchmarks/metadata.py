@@ -53,7 +53,8 @@ def run(context: Context, synth: Path | None = None) -> dict:
     synth = synth or context.work / "synth"
     originals = sorted(p for p in (context.bench / "camera").iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
     on_originals: Counter[str] = Counter()
-    seconds, flagged_examples = [], {}
+    seconds: list[float] = []
+    flagged_examples: dict[str, list[str]] = {}
     for path in originals:
         result, took = analyze(path.read_bytes(), path.name)
         seconds.append(took)
@@ -133,7 +134,11 @@ def derived_cases(paths: list[Path]):
 
 def c2pa_states(paths: list[Path]) -> list[tuple[str, Counter]]:
     """Validation states of signed copies, and of copies altered after signing."""
-    states = {"signed": Counter(), "pixel byte changed": Counter(), "manifest byte changed": Counter()}
+    states: dict[str, Counter[str]] = {
+        "signed": Counter(),
+        "pixel byte changed": Counter(),
+        "manifest byte changed": Counter(),
+    }
     for path in paths:
         signed = sign_jpeg(_plain_jpeg(path.read_bytes()), generator="Newsroom Capture 1.0")
         pixel = bytearray(signed)

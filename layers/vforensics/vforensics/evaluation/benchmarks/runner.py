@@ -24,6 +24,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from vforensics.evaluation.benchmarks._section import BENCH, DOCS, PLOTS, REPO, Context
 
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             "clone_sources": args.clone_sources,
         },
     }
-    results, seconds = {}, {}
+    results: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
     for name in RUN_ORDER:
         results[name], took = run_section(name, context, options.get(name, {}))
         seconds |= took

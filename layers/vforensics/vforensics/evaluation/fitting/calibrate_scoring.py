@@ -25,6 +25,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,16 +75,22 @@ def map_weights(results_json: Path) -> dict[str, float]:
 
 def summarise(p: np.ndarray, labels: np.ndarray, classes: list[str]) -> dict:
     originals = p[labels == 0]
-    out = {
+    out: dict[str, Any] = {
         "originals": int(len(originals)),
         "originals_medium_or_high": round(float((originals * 100 >= MEDIUM_AT).mean()), 4),
-        "auc_all_edits": round(roc_auc(list(p[labels == 1]), list(originals)), 4),
+        "auc_all_edits": _auc(list(p[labels == 1]), list(originals)),
         "auc_by_class": {},
     }
     for cls in sorted(set(classes) - {"original"}):
         pos = [float(v) for v, c in zip(p, classes, strict=True) if c == cls]
-        out["auc_by_class"][cls] = round(roc_auc(pos, list(originals)), 4)
+        out["auc_by_class"][cls] = _auc(pos, list(originals))
     return out
+
+
+def _auc(positives: list[float], negatives: list[float]) -> float:
+    auc = roc_auc(positives, negatives)
+    assert auc is not None, "both classes are present"
+    return round(auc, 4)
 
 
 def main(argv: list[str] | None = None) -> int:

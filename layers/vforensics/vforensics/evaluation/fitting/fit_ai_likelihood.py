@@ -79,8 +79,8 @@ def loo_loss(x: np.ndarray, y: np.ndarray) -> float:
         z = theta[0] + x[i] @ theta[1:]
         p = 1 / (1 + np.exp(-np.clip(z, -50, 50)))
         losses.append(-np.log(max(p if y[i] == 1 else 1 - p, 1e-12)))
-    losses = np.array(losses)
-    return float(0.5 * losses[y == 1].mean() + 0.5 * losses[y == 0].mean())
+    loss = np.array(losses)
+    return float(0.5 * loss[y == 1].mean() + 0.5 * loss[y == 0].mean())
 
 
 def select(val: list[dict[str, float]], y: np.ndarray) -> tuple[list[str], list[dict]]:
@@ -240,8 +240,8 @@ def report(val, y_val, test, y_test, fam_test, combination, untrusted=None) -> l
         "| signal | direction | AUC seen | AUC unseen |",
         "|---|---|---|---|",
     ]
-    names = sorted({k for f in val for k in f} - {"model_logit"})
-    for name in names:
+    signals = sorted({k for f in val for k in f} - {"model_logit"})
+    for name in signals:
         if not all(name in f for f in val) or not all(name in f for f in test):
             continue
         v = np.array([f[name] for f in val])

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def _pin_one_core() -> int | None:
     return core
 
 
-def _source_facts(data: bytes, info_dict: dict[str, Any], file_name: str) -> dict[str, Any]:
+def _source_facts(data: bytes, info_dict: Mapping[str, Any], file_name: str) -> dict[str, Any]:
     """The job's ``source`` document, as pipeline/prepare.py builds it (no S3 fields)."""
     return {
         "file_name": file_name,
@@ -159,7 +159,9 @@ def _warm_up(analyzer: str | None) -> bool | None:
     data = _jpeg_bytes(synthetic_rgb(96, 64, seed=1))
     source = _prepare_compute(data, "warm-up.jpg")
     info = ImageInfo.from_dict(source)
-    results, files, reads_pixels = {}, {}, None
+    results: dict[str, Any] = {}
+    files: dict[str, bytes] = {}
+    reads_pixels = None
     for name, analyze in ANALYZERS.items():
         media = Media(data, info, "warm-up.jpg")
         entry, produced, _ = _render(name, analyze(media), media)
