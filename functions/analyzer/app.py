@@ -8,10 +8,11 @@ CloudWatch's per-function Duration and Errors metrics are per analyzer too; the 
 the analyzer's own compute time, and its outcome with the analyzer and status as dimensions.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vforensics.pipeline import metrics as dimensioned
 from vforensics.pipeline.analyze import run_analyzer
 from vforensics.pipeline.contracts import AnalyzerRequest, BranchSummary
 
@@ -22,7 +23,7 @@ tracer = Tracer()
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
+@metrics.log_metrics(capture_cold_start_metric=dimensioned.capture_cold_start())
 def handler(event: AnalyzerRequest, context: LambdaContext) -> BranchSummary:
     name = event["analyzer"]
     logger.append_keys(analysis_id=event["job"]["analysis_id"], analyzer=name)
@@ -30,10 +31,6 @@ def handler(event: AnalyzerRequest, context: LambdaContext) -> BranchSummary:
     tracer.put_annotation(key="analysis_id", value=event["job"]["analysis_id"])
     summary = run_analyzer(event["job"], name)
     metrics.add_metric(name="AnalyzerComputeTime", unit=MetricUnit.Milliseconds, value=summary["elapsed_ms"])
-    # its own metric with its own dimensions: the local engine runs analyzers as threads of one
-    # process, where the handler-wide dimensions would be shared
-    with single_metric(name="AnalyzerRuns", unit=MetricUnit.Count, value=1) as runs:
-        runs.add_dimension(name="analyzer", value=name)
-        runs.add_dimension(name="status", value=summary["status"])
+    dimensioned.count("AnalyzerRuns", analyzer=name, status=summary["status"])
     logger.info("analyzer finished", extra={"status": summary["status"], "score": summary["score"]})
     return summary

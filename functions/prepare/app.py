@@ -7,12 +7,13 @@ Raises ``MediaRejected`` for files that cannot be analysed; the state machine re
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vforensics.errors import MediaRejected
+from vforensics.pipeline import metrics as dimensioned
 from vforensics.pipeline.contracts import Job, PrepareRequest
 from vforensics.pipeline.prepare import prepare
 from vforensics.pipeline.settings import Settings
@@ -24,7 +25,7 @@ tracer = Tracer()
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
+@metrics.log_metrics(capture_cold_start_metric=dimensioned.capture_cold_start())
 def handler(event: dict[str, Any], context: LambdaContext) -> Job:
     s3_event = S3EventBridgeNotificationEvent(event["event"])
     request: PrepareRequest = {
@@ -40,12 +41,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Job:
         job = prepare(request, Settings.from_env())
     except MediaRejected as exc:
         logger.warning("upload rejected", extra={"code": exc.code, "reason": exc.message, "key": request["key"]})
-        with single_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1) as rejected:
-            rejected.add_dimension(name="code", value=exc.code)
+        dimensioned.count("UploadsRejected", code=exc.code)
         raise
     source = job["source"]
-    with single_metric(name="UploadsAccepted", unit=MetricUnit.Count, value=1) as accepted:
-        accepted.add_dimension(name="format", value=source["format"])
+    dimensioned.count("UploadsAccepted", format=source["format"])
     metrics.add_metric(name="UploadBytes", unit=MetricUnit.Bytes, value=source["bytes"])
     metrics.add_metric(name="UploadPixels", unit=MetricUnit.Count, value=source["width"] * source["height"])
     return job
