@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vforensics.analyzers.metadata import _analyzer as metadata
+from vforensics.analyzers import metadata
 from vforensics.errors import MediaRejected
 from vforensics.media.image import Media
 

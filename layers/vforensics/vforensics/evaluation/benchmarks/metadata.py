@@ -26,7 +26,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from vforensics.analyzers.metadata import _analyzer as metadata
+from vforensics.analyzers import metadata
+from vforensics.analyzers.base import AnalyzerResult
 from vforensics.evaluation.benchmarks._section import Context, section_main
 from vforensics.evaluation.c2pa_assets import sign_jpeg
 from vforensics.media.image import Media
@@ -37,7 +38,7 @@ ISOLATED = True  # turns ExifTool off (VF_EXIFTOOL) for its own process
 C2PA_SOURCES = 10
 
 
-def analyze(data: bytes, name: str) -> tuple[metadata.AnalyzerResult, float]:
+def analyze(data: bytes, name: str) -> tuple[AnalyzerResult, float]:
     started = time.perf_counter()
     result = metadata.analyze(Media.from_bytes(data, name))
     return result, time.perf_counter() - started
