@@ -278,3 +278,29 @@ def test_generator_tag_cases_are_flagged_by_the_metadata_analyzer(runs: dict[str
     for row in tagged:
         result = metadata.analyze(Media.from_bytes((out / row["file"]).read_bytes(), "x.jpg"))
         assert "ai_generator_tag" in result.details["flags"], row
+
+
+def test_final_save_classes_are_saved_as_real_tools_save(pool: Path, tmp_path: Path) -> None:
+    """PNG export, the camera's subsampling, 4:4:4 and the camera's own tables, each with an exact mask."""
+    from vforensics.media import jpeg_tables
+
+    out = synth.synthesize(pool, tmp_path / "s", seed=0, classes=["original", *synth.FINAL_SAVES]).parent
+    rows = [r for r in _rows(out) if r["class"] in synth.FINAL_SAVES]
+    assert rows and {r["class"] for r in rows} <= set(synth.FINAL_SAVES)
+    for row in rows:
+        source = Image.open(pool / row["source"])
+        img = Image.open(out / row["file"])
+        mask = cv2.imread(str(out / row["mask"]), cv2.IMREAD_GRAYSCALE)
+        assert mask is not None and mask.shape == (img.height, img.width) and (mask > 127).any()
+        params = json.loads(row["params"])
+        assert params["edit"] in ("splice", "inpaint")
+        if row["class"] == "edit_png":
+            assert img.format == "PNG"
+            continue
+        sampling = synth.JpegImagePlugin.get_sampling(img)
+        if row["class"] == "edit_444":
+            assert sampling == 0
+        else:
+            assert sampling == synth.JpegImagePlugin.get_sampling(source)
+        if row["class"] == "edit_camera_tables":
+            assert jpeg_tables.tables_hash(img.quantization) == jpeg_tables.tables_hash(source.quantization)

@@ -28,7 +28,13 @@ class (:data:`CLASSES`), all at the source's native size and in its stored pixel
   subsampling, the hardest double-JPEG case (Huang, Huang & Shi, "Detecting Double JPEG
   Compression With the Same Quantization Matrix", IEEE TIFS 5(4), 2010); no mask.
 
-Every manipulated case is saved once with Pillow (libjpeg) at a JPEG quality drawn from 75-97
+- ``edit_png``, ``edit_camera_subsampling``, ``edit_444``, ``edit_camera_tables``: a splice or
+  an inpainting (even odds, as above) whose last save is the one real tools make instead of
+  Pillow's defaults: exported as PNG (never re-compressed), saved at the camera's own chroma
+  subsampling or at 4:4:4 (Pillow, a drawn quality), or saved with the camera's own
+  quantization tables and subsampling (what "keep original quality" options do).
+
+Every other manipulated case is saved once with Pillow (libjpeg) at a JPEG quality drawn from 75-97
 (default chroma subsampling; the two ``resave_*_tables`` classes use the stated tables),
 keeping the source's EXIF and ICC bytes, so metadata alone does not give it away.
 Masks are 8-bit PNGs, 255 = manipulated, of the output image's size. A pixel edit that
@@ -79,8 +85,23 @@ CLASSES: tuple[str, ...] = (
     "resave_same_tables",
     "thumbnail_kept",
     "generator_tag",
+    "edit_png",
+    "edit_camera_subsampling",
+    "edit_444",
+    "edit_camera_tables",
 )
-LOCALISED: frozenset[str] = frozenset({"copy_move", "copy_move_rotated", "copy_move_scaled", "splice", "inpaint"})
+#: The last save of an edit as real tools make it (so one final libjpeg 4:2:0 save does not
+#: carry every class): exported as PNG, saved at the camera's own chroma subsampling, at 4:4:4,
+#: or with the camera's own quantization tables (and subsampling).
+FINAL_SAVES: dict[str, str] = {
+    "edit_png": "png",
+    "edit_camera_subsampling": "camera_subsampling",
+    "edit_444": "444",
+    "edit_camera_tables": "camera_tables",
+}
+LOCALISED: frozenset[str] = frozenset(
+    {"copy_move", "copy_move_rotated", "copy_move_scaled", "splice", "inpaint", *FINAL_SAVES}
+)
 
 MIN_SHORT_SIDE = 512
 QUALITY_RANGE = (75, 97)  # inclusive, final JPEG quality of every manipulated class
@@ -488,9 +509,9 @@ def _load(path: Path) -> tuple[np.ndarray, dict[str, bytes]]:
 
 
 def _save_jpeg(rgb: np.ndarray, path: Path, quality: int | None, keep: dict[str, bytes], **tables) -> None:
-    """Save as JPEG at an IJG ``quality``, or with explicit ``qtables=`` and ``subsampling=``."""
+    """Save as JPEG at an IJG ``quality`` and/or with explicit ``qtables=`` and ``subsampling=``."""
     buffer = io.BytesIO()
-    options = tables if tables else {"quality": quality}
+    options = ({"quality": quality} if quality is not None else {}) | tables
     Image.fromarray(rgb).save(buffer, "JPEG", **options, **keep)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue())
@@ -520,6 +541,8 @@ def _make_case(ctx: _Context, cls: str, seed: int) -> Case | None:
         shutil.copyfile(ctx.source.path, image_path)
         return Case(rel_image, cls, "", ctx.source.path.name, None, {"source_quality": ctx.source.quality})
     rng = _rng(seed, ctx.source.path, cls)
+    if cls in FINAL_SAVES:
+        return _edit_with_final_save(ctx, cls, rng)
     if cls in EXPECTED_FLAGS:
         return _metadata_case(ctx, cls, rng, image_path, rel_image)
     if cls in _TABLE_RESAVES:
@@ -632,6 +655,34 @@ def _resave_foreign_tables(ctx: _Context, rng: np.random.Generator, image_path: 
     return Case(rel_image, "resave_foreign_tables", "", ctx.source.path.name, estimate_quality(qtables), params)
 
 
+def _edit_with_final_save(ctx: _Context, cls: str, rng: np.random.Generator) -> Case | None:
+    """A splice or an inpainting (even odds), last saved the way :data:`FINAL_SAVES` names."""
+    kind = "splice" if rng.random() < 0.5 else "inpaint"
+    rgb, mask, params = _splice(ctx, rng) if kind == "splice" else inpaint(ctx.rgb, rng)
+    if np.array_equal(rgb[mask], ctx.rgb[mask]):
+        return None
+    save, stem = FINAL_SAVES[cls], ctx.source.path.stem
+    rel_image = f"images/{cls}/{stem}.{'png' if save == 'png' else 'jpg'}"
+    image_path = ctx.out_dir / rel_image
+    keep = _without_thumbnail(ctx.keep)
+    own_tables, own_sampling = _tables(ctx.source.path)
+    quality: int | None = None
+    if save == "png":
+        image_path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(image_path, "PNG", **keep)
+    elif save == "camera_tables":
+        _save_jpeg(rgb, image_path, None, keep, qtables=own_tables, subsampling=max(own_sampling, 0))
+        quality = ctx.source.quality
+    else:
+        quality = draw_quality(rng)
+        subsampling = 0 if save == "444" else max(own_sampling, 0)
+        _save_jpeg(rgb, image_path, quality, keep, subsampling=subsampling)
+    rel_mask = f"masks/{cls}/{stem}.png"
+    _save_mask(mask, ctx.out_dir / rel_mask)
+    params = {"source_quality": ctx.source.quality, "edit": kind, "final_save": save} | params
+    return Case(rel_image, cls, rel_mask, ctx.source.path.name, quality, params)
+
+
 _TABLE_RESAVES = {"resave_same_tables": _resave_same_tables, "resave_foreign_tables": _resave_foreign_tables}
 
 
@@ -693,7 +744,8 @@ def synthesize(
     cases: list[Case] = []
     for index, source in enumerate(sources):
         rgb, keep = _load(source.path)
-        donor = _pick_donor(sources, index, seed) if "splice" in classes else source.path
+        needs_donor = "splice" in classes or any(c in FINAL_SAVES for c in classes)
+        donor = _pick_donor(sources, index, seed) if needs_donor else source.path
         ctx = _Context(source, rgb, keep, donor, out_dir, sources)
         cases.extend(case for cls in classes if (case := _make_case(ctx, cls, seed)) is not None)
     csv_path = _write_csv(cases, out_dir)
