@@ -22,12 +22,14 @@ see :mod:`~vforensics.analyzers.jpeg._dct`. Only the luma channel is analysed.
 Scoring. Each detector gives a sub-score 0-100 (``details.subscores``): aligned double
 quantization (log of its likelihood gain), non-aligned (robust z of the best grid shift),
 same-table stability (log ratio of coefficient flip rates to those of camera originals),
-the table fingerprint (75 for tables that contradict the EXIF camera, 30/20 for IJG tables
-with/without camera EXIF) and the header layout (30 for a JFIF segment in front of a
-camera's EXIF). ``double_compression_likelihood`` combines them: the strongest one plus 30%
-of each further one, scaled by what is left to 100. A coherent region that is *not*
-double compressed inside an image that is (contrast >= 0.5, 0.3-35% of the blocks) adds the
-``regions`` sub-score; ``score`` combines that with the likelihood the same way.
+the table fingerprint (75 for tables that contradict the EXIF camera; for IJG tables in a
+file whose EXIF names a camera, 60 when the whole header is libjpeg's with its defaults,
+35 when it is libjpeg's layout with other settings, 15 in a camera-style layout; 20 for IJG
+tables without camera EXIF: :mod:`~vforensics.media.jpeg_encoder`) and the header layout
+(30 for a JFIF segment in front of a camera's EXIF). ``double_compression_likelihood``
+combines them: the strongest one plus 30% of each further one, scaled by what is left to 100.
+A coherent region that is *not* double compressed inside an image that is (contrast >= 0.5,
+0.3-35% of the blocks) adds the ``regions`` sub-score; ``score`` combines that with the likelihood the same way.
 
 ``score`` (0-100) is thus the evidence that the file is not a single, camera-original
 compression, or that regions of it have a different compression history. Known blind
@@ -53,7 +55,7 @@ from vforensics.analyzers.base import AnalyzerResult, level, skipped
 from vforensics.analyzers.jpeg import _dct as jpeg_dct
 from vforensics.analyzers.jpeg import _double as jpeg_double
 from vforensics.analyzers.jpeg import _ghost as jpeg_ghost
-from vforensics.media import jpeg_tables
+from vforensics.media import jpeg_encoder, jpeg_tables
 from vforensics.media.image import Media
 
 NAME = "jpeg"
@@ -66,7 +68,12 @@ MEDIUM_AT, HIGH_AT = 25.0, 50.0  # score bands
 ADQ_ZERO, ADQ_HALF = 20.0, 100.0  # aligned evidence (log-likelihood): 0 below, 50 at
 NADQ_ZERO, NADQ_HALF = 12.0, 25.0  # non-aligned robust z-score
 STABILITY_ZERO, STABILITY_HALF = -0.4, -0.8  # log flip-rate ratio vs a fresh camera image
-IJG_WITH_CAMERA_EXIF = 30.0  # IJG tables in a file whose EXIF names a camera
+# The encoder (tables with the header layout and subsampling, media.jpeg_encoder) in a file
+# whose EXIF names a camera: libjpeg with its defaults, libjpeg with other settings, or IJG
+# tables in a camera-style header (as 22 of the 27 IJG-table cameras of the bench write them).
+LIBJPEG_DEFAULTS_WITH_CAMERA_EXIF = 60.0
+LIBJPEG_LAYOUT_WITH_CAMERA_EXIF = 35.0
+IJG_WITH_CAMERA_EXIF = 15.0
 IJG_WITHOUT_EXIF = 20.0
 FINGERPRINT_MISMATCH = 75.0
 JFIF_BEFORE_EXIF = 30.0  # software-style header in front of a camera's EXIF
@@ -242,6 +249,8 @@ def analyze_jpeg(media: Media, *, use_tables: bool = True, use_db: bool = True) 
     software_header = jpeg_tables.jfif_before_exif(layout) and bool(facts.make)
     details["segment_layout"] = layout
     details["jfif_before_exif"] = software_header
+    encoder = _encoder(media.data, fp, facts)
+    details["encoder"] = encoder
     notes: list[str] = []
 
     # ---- pixels: the decoder's luma plane (exact) or luma from RGB (approximate)
@@ -367,8 +376,13 @@ def analyze_jpeg(media: Media, *, use_tables: bool = True, use_db: bool = True) 
     if use_tables:
         if fp.mismatch:
             sub["table_fingerprint"] = FINGERPRINT_MISMATCH
+        elif fp.ijg_quality is not None and not facts.make:
+            sub["table_fingerprint"] = IJG_WITHOUT_EXIF
         elif fp.ijg_quality is not None:
-            sub["table_fingerprint"] = IJG_WITH_CAMERA_EXIF if facts.make else IJG_WITHOUT_EXIF
+            sub["table_fingerprint"] = {
+                "libjpeg_defaults": LIBJPEG_DEFAULTS_WITH_CAMERA_EXIF,
+                "libjpeg_layout": LIBJPEG_LAYOUT_WITH_CAMERA_EXIF,
+            }.get(encoder["family"], IJG_WITH_CAMERA_EXIF)
         if software_header:
             sub["file_layout"] = JFIF_BEFORE_EXIF
 
@@ -398,6 +412,27 @@ def analyze_jpeg(media: Media, *, use_tables: bool = True, use_db: bool = True) 
     )
     interpretation = _interpret(score, band, details, fp, facts, q_luma, adq, nadq, stab, ghost, local_box)
     return AnalyzerResult("ok", score, interpretation, details, main_map, extra)
+
+
+def _encoder(data: bytes, fp: jpeg_tables.Fingerprint, facts: FileFacts) -> dict[str, Any]:
+    """The encoder signature (media.jpeg_encoder) and the family it places the file in.
+
+    ``libjpeg_defaults``: IJG tables in libjpeg's layout at 4:2:0 without restarts, what
+    libjpeg-based software writes unless told otherwise; ``libjpeg_layout``: IJG tables in
+    libjpeg's layout with another subsampling or restarts; ``ijg_tables``: IJG tables in
+    another layout (many cameras); ``own_tables``: tables of the encoder's own.
+    """
+    sig = jpeg_encoder.read_signature(data)
+    if sig is None:
+        return {"family": "unknown", "signature": None}
+    ijg = fp.ijg_quality is not None and len(facts.quantization) == 2
+    if jpeg_encoder.libjpeg_defaults(sig, ijg, facts.subsampling):
+        family = "libjpeg_defaults"
+    elif ijg and jpeg_encoder.libjpeg_layout(sig):
+        family = "libjpeg_layout"
+    else:
+        family = "ijg_tables" if fp.ijg_quality is not None else "own_tables"
+    return {"family": family, "signature": sig.to_dict()}
 
 
 def _fallback_rgb(media: Media) -> np.ndarray | None:
@@ -448,6 +483,21 @@ def _interpret(
     else:
         writer = f"tables of no known encoder (IJG-equivalent quality about {q.quality})"
     parts.append(f"Last saved with {writer}, {facts.subsampling} chroma.")
+    family = details.get("encoder", {}).get("family")
+    if family == "libjpeg_defaults" and facts.make:
+        parts.append(
+            "The whole header is libjpeg's with its default settings (one table per segment in libjpeg's order, "
+            "4:2:0 chroma, no restart markers), as Pillow, OpenCV, GIMP and ImageMagick write it, while the EXIF "
+            f"names a {facts.make} camera: software most likely re-encoded the photo (a few cameras run libjpeg "
+            "in their firmware)."
+        )
+    elif family == "libjpeg_layout" and facts.make:
+        parts.append(
+            "The header is laid out as libjpeg lays it out (one table per segment, in its order) although the EXIF "
+            f"names a {facts.make} camera: consistent with software that kept the photo's metadata."
+        )
+    elif family == "ijg_tables" and facts.make:
+        parts.append("The header is laid out as camera firmware writes it, not as libjpeg does.")
     if fp.mismatch:
         parts.append(f"The tables contradict the EXIF camera: {fp.mismatch_reason}; the file was re-saved by software.")
     if details.get("jfif_before_exif"):
