@@ -36,6 +36,7 @@ class Case:
     mask: str | None
     dataset: str
     expected_flags: tuple[str, ...] = ()
+    source: str = ""  # the photo a synthetic case was made from (its file name in the source folder)
 
     @property
     def case_id(self) -> str:
@@ -72,6 +73,7 @@ def read_cases(csv_path: Path) -> list[Case]:
             mask=row.get("mask") or None,
             dataset=row.get("dataset") or default_dataset,
             expected_flags=tuple(f for f in (row.get("expected_flags") or "").split(";") if f),
+            source=row.get("source") or "",
         )
         for row in rows
     ]

@@ -31,6 +31,7 @@ from vforensics.evaluation.benchmarks._section import BENCH, DOCS, PLOTS, REPO, 
 #: The order the sections run in: the dataset sections first (the others read their outputs).
 RUN_ORDER = (
     "synthetic",
+    "held_out_makes",
     "published",
     "ai_pipeline",
     "ai_model",
@@ -46,6 +47,7 @@ RUN_ORDER = (
 #: The order of their sections in docs/BENCHMARKS.md.
 DOCUMENT_ORDER = (
     "synthetic",
+    "held_out_makes",
     "splice_regimes",
     "localisation_draw",
     "peer_subsets",
