@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from vforensics.evaluation.cases import read_cases
-    from vforensics.evaluation.grouped import at_most_per_make, case_makes
+    from vforensics.evaluation.makes import at_most_per_make, case_makes
 
     parser = argparse.ArgumentParser(
         prog="python -m vforensics.evaluation.analyzer_runs", description=__doc__.split("\n\n")[0]

@@ -27,25 +27,22 @@ for data with temporal, spatial, hierarchical, or phylogenetic structure", Ecogr
 
 from __future__ import annotations
 
-import io
-import warnings
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from vforensics.evaluation.analyzer_runs import load_results
 from vforensics.evaluation.calibration import fit_reliabilities, noisy_or
 from vforensics.evaluation.cases import ORIGINAL, Case
+from vforensics.evaluation.makes import FOLDS, at_most_per_make, case_folds, case_makes, make_folds
 from vforensics.evaluation.metrics import pixel_scores, roc_auc
-from vforensics.media.jpeg_tables import normalize_make
 
-FOLDS = 5
+__all__ = ["FOLDS", "at_most_per_make", "case_folds", "case_makes", "figures", "held_out", "load", "make_folds"]
 #: The analyzers whose scores the held-out fit combines. ela and cfa get reliability 0 in the
 #: shipped fit (scoring_calibration.json) and are left out to halve the run.
 FEATURES = ("metadata", "noise", "jpeg", "copy_move")
@@ -56,72 +53,6 @@ NEGATIVE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 MAX_FLAGGED = 0.05  # the shipped fit's target: at most 5% of untouched originals MEDIUM or HIGH
 MEDIUM_AT = 35.0  # = vforensics.scoring.tampering.MEDIUM_AT
 JPEG_MEDIUM_AT = 25.0  # = the jpeg analyzer's MEDIUM band
-
-
-def photo_make(path: Path) -> str:
-    """The normalised EXIF Make of a photo, or ``unknown:<file stem>`` (a group of its own)."""
-    make = ""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(path.read_bytes())) as img:
-                make = normalize_make(str(img.getexif().get(0x010F) or ""))
-    except (OSError, ValueError):
-        make = ""
-    return make or f"unknown:{path.stem}"
-
-
-def case_makes(cases: Iterable[Case], camera_dir: Path) -> dict[str, str]:
-    """Case id -> make of its source photo in ``camera_dir`` (its own file when it has no source)."""
-    cache: dict[str, str] = {}
-    out = {}
-    for case in cases:
-        source = case.source or Path(case.file).name
-        if source not in cache:
-            path = camera_dir / source
-            cache[source] = photo_make(path if path.is_file() else case.path)
-        out[case.case_id] = cache[source]
-    return out
-
-
-def make_folds(photos_per_make: Mapping[str, int], folds: int = FOLDS) -> dict[str, int]:
-    """Deal the makes into ``folds`` folds of about equal photo counts (deterministic).
-
-    Largest make first (ties by name), each into the fold holding the fewest photos so far
-    (ties to the lowest fold number): a make never spans two folds.
-    """
-    load = [0] * folds
-    out = {}
-    for make, count in sorted(photos_per_make.items(), key=lambda kv: (-kv[1], kv[0])):
-        k = min(range(folds), key=lambda i: (load[i], i))
-        out[make] = k
-        load[k] += count
-    return out
-
-
-def case_folds(cases: Iterable[Case], camera_dir: Path, folds: int = FOLDS) -> tuple[dict[str, int], dict[str, str]]:
-    """Case id -> fold, and case id -> make; folds balance the number of source photos."""
-    cases = list(cases)
-    makes = case_makes(cases, camera_dir)
-    sources: dict[str, str] = {}
-    for case in cases:
-        sources.setdefault(case.source or case.file, makes[case.case_id])
-    fold_of_make = make_folds(Counter(sources.values()), folds)
-    return {cid: fold_of_make[m] for cid, m in makes.items()}, makes
-
-
-def at_most_per_make(cases: Iterable[Case], makes: Mapping[str, str], per_make: int) -> list[Case]:
-    """The cases of the first ``per_make`` source photos (by name) of every make.
-
-    A smaller run that keeps every make (and so every fold)."""
-    cases = list(cases)
-    chosen: dict[str, list[str]] = {}
-    for source in sorted({c.source or c.file for c in cases}):
-        make = next(makes[c.case_id] for c in cases if (c.source or c.file) == source)
-        if len(chosen.setdefault(make, [])) < per_make:
-            chosen[make].append(source)
-    keep = {s for sources in chosen.values() for s in sources}
-    return [c for c in cases if (c.source or c.file) in keep]
 
 
 # ---------------------------------------------------------------------------------------------
