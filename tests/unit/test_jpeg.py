@@ -165,6 +165,42 @@ def test_camera_original_from_bench_is_not_flagged(bench):
     assert result.details["double_compression_likelihood"] < 50 and result.score < 50
 
 
+def test_in_camera_histogram_shaping_is_not_taken_for_a_double_compression(bench):
+    """A 14 MP Nikon original (all luma steps 1): its shaped histograms once gave aligned evidence 401.
+
+    The smooth model misfits such histograms, and with millions of coefficients a periodic term
+    gains a lot of likelihood while explaining little of the misfit; only lattices that explain
+    most of it count.
+    """
+    result = _run((bench / "camera" / "mdx__Nikon_D3100.jpg").read_bytes())
+    aligned = result.details["aligned"]
+    assert result.details["subscores"]["aligned_double"] < 50
+    big = [f for f in aligned["fits"] if f["gain"] > 100]
+    assert big and all(f["explained"] < jpeg_double.MIN_EXPLAINED for f in big)
+    assert aligned["evidence"] < jpeg.ADQ_ZERO
+
+
+def test_true_double_quantization_explains_most_of_the_misfit(first_q70):
+    data = encode(first_q70, "JPEG", quality=90)
+    plane = jpeg_dct.decode_luma(data)
+    assert plane is not None
+    table = np.asarray(Image.open(io.BytesIO(data)).quantization[0], np.int32)
+    scaled = jpeg_dct.block_dct(plane.y) / table.reshape(8, 8)
+    cq = np.rint(scaled).astype(np.int32).reshape(scaled.shape[0], scaled.shape[1], 64)
+    adq = jpeg_double.aligned_double(cq, table, ~jpeg_dct.clipped_blocks(plane.y))
+    assert len(adq.significant) >= 5
+    assert np.median([f.explained for f in adq.significant]) > 0.7
+    first = jpeg_tables.ijg_table(jpeg_tables.IJG_LUMA, 70)
+    assert all(f.q1 == first[int(jpeg_tables.ZIGZAG[f.zigzag])] for f in adq.significant if f.q1 > f.q2)
+    # the histogram-only fit used by the study gives the same model
+    k = int(jpeg_tables.ZIGZAG[adq.significant[0].zigzag])
+    usable = ~jpeg_dct.clipped_blocks(plane.y)
+    hist = np.bincount(np.abs(cq[usable][:, k]))
+    again = jpeg_double.fit_counts(hist, int(table[k]), adq.significant[0].zigzag)
+    assert again is not None and again.q1 == adq.significant[0].q1
+    assert abs(again.gain - adq.significant[0].gain) < 1e-6
+
+
 def test_aligned_resave_is_detected_with_its_primary_quality(first_q70):
     result = _run(encode(first_q70, "JPEG", quality=90))
     assert result.details["subscores"]["aligned_double"] >= 50
