@@ -173,7 +173,7 @@ def run(context: Context, skip_peers: bool = False, synth: Path | None = None) -
             "source": r["source"],
             "source_make": source_make(r["source"]),
             "group": groups.get(source_make(r["source"])),
-            "quality": r["quality"],
+            "synth_quality": r["quality"],  # the re-save quality the case was made with
         }
         | scores(synth_tags.get(r["file"], {}))
         for r in rows
