@@ -300,6 +300,12 @@ def to_markdown(results: dict) -> str:
             row += [_fmt(auc[v][cls][k]) for k in ("pooled", "mean", "min")]
         rows.append(row)
     out += [table(header, rows), ""]
+    out += ["ROC AUC per make group:", ""]
+    group_ids = list(results["groups"])
+    rows = [
+        [f"`{cls}`", v] + [_fmt(auc[v][cls]["groups"].get(g)) for g in group_ids] for cls in CLASSES for v in VARIANTS
+    ]
+    out += [table(["class", "variant"] + [f"group {g}" for g in group_ids], rows), ""]
     kinds = results["synth_kinds"]
     names = sorted({k for counts in kinds.values() for k in counts})
     out += ["What the digest names, per class (cases):", ""]
