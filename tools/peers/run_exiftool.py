@@ -11,6 +11,10 @@ libimage-exiftool-perl). CASES_CSV has the header ``file,class,mask,source,quali
   quantization tables;
 - ``JPEGDigest``: names the encoder whose quantization tables (and subsampling) the file uses,
   e.g. "Adobe Photoshop, Quality 8", or "Unknown (md5:subsampling)";
+- ``JPEGDigest#``: the same tag unconverted, the key ExifTool looks up: the MD5 of the DQT
+  tables, followed by ``:`` and the subsampling string of the frame header (e.g. ``221111``)
+  unless the MD5 alone is in its list;
+- ``YCbCrSubSampling``: the chroma subsampling of the frame header (File group, not EXIF's);
 - ``Software``, ``Make``, ``Model``: as written in EXIF/XMP, always as JSON strings.
 
 Both JPEG tags come out of ExifTool 12.57 when named, with no ``-api`` option. A file ExifTool
@@ -27,8 +31,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-TAGS = ["JPEGQualityEstimate", "JPEGDigest", "Software", "Make", "Model"]
+TAGS = ["JPEGQualityEstimate", "JPEGDigest", "File:YCbCrSubSampling", "Software", "Make", "Model"]
 TEXT_TAGS = {"Software", "Make", "Model"}
+RAW_TAGS = {"JPEGDigest"}  # also kept unconverted, as "TAG#"
+
+
+def _values(entry: dict) -> dict:
+    """One file of ``exiftool -j -l`` (``{tag: {"desc", "val"[, "num"]}}``) as ``{tag: value}``."""
+    out = {}
+    for tag, item in entry.items():
+        val = item.get("val") if isinstance(item, dict) else item
+        out[tag] = str(val) if tag in TEXT_TAGS else val
+        if tag in RAW_TAGS and isinstance(item, dict):
+            out[f"{tag}#"] = item.get("num", val)  # no "num" when the value has no conversion
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -48,7 +64,8 @@ def main(argv: list[str]) -> int:
         with tempfile.NamedTemporaryFile("w", suffix=".args", encoding="utf-8", delete=False) as args:
             args.write("\n".join(by_path) + "\n")
         try:
-            cmd = ["exiftool", "-j", "-charset", "filename=utf8", *(f"-{t}" for t in TAGS), "-@", args.name]
+            # -l: the converted and the raw value of each tag (the digest's MD5 is only in the raw one)
+            cmd = ["exiftool", "-j", "-l", "-charset", "filename=utf8", *(f"-{t}" for t in TAGS), "-@", args.name]
             proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8")
         finally:
             Path(args.name).unlink()
@@ -58,7 +75,7 @@ def main(argv: list[str]) -> int:
         # exiftool -j prints number-like text as JSON numbers (Software "1.00" -> 1.00): keep text.
         for entry in json.loads(proc.stdout, parse_float=str):
             path = str(Path(entry.pop("SourceFile")).resolve())
-            result[by_path[path]] = {k: str(v) if k in TEXT_TAGS else v for k, v in entry.items()}
+            result[by_path[path]] = _values(entry)
 
     out_json.parent.mkdir(parents=True, exist_ok=True)
     ordered = {f: result.get(f, {"Error": "not reported by exiftool"}) for f in files}

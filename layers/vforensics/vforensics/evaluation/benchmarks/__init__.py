@@ -10,6 +10,7 @@ and ``to_markdown(results) -> str`` (it only renders), and has its own command l
 - ``splice_regimes``: the splice maps by compression regime (from ``synthetic``'s outputs);
 - ``localisation_draw``: splice and inpainting maps on a second, larger draw (seed 2);
 - ``peer_subsets``: side by side with pyIFD and the SIFT reference (with .venv-peers);
+- ``exiftool_digest``: ExifTool's JPEGDigest as a re-save peer (where ExifTool is installed);
 - ``published``: the published forgery sets, with the peers where installed;
 - ``ai_model``: the AI-image detector on its held-out files, its speed and its image;
 - ``ai_signals``: the fitted AI likelihood (``vforensics.evaluation.fitting.fit_ai_likelihood``);

@@ -37,6 +37,7 @@ RUN_ORDER = (
     "ai_model",
     "ai_signals",
     "peer_subsets",
+    "exiftool_digest",
     "perf",
     "local_run",
     "cfa_study",
@@ -51,6 +52,7 @@ DOCUMENT_ORDER = (
     "splice_regimes",
     "localisation_draw",
     "peer_subsets",
+    "exiftool_digest",
     "published",
     "ai_model",
     "ai_signals",
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     context = Context(work=work, bench=BENCH, jobs=args.jobs)
     options = {
         "published": {"skip_peers": args.skip_peers},
+        "exiftool_digest": {"skip_peers": args.skip_peers},
         "peer_subsets": {
             "skip_peers": args.skip_peers,
             "peer_sources": args.peer_sources,
