@@ -26,7 +26,7 @@ from pathlib import Path
 
 from vforensics.analyzers.jpeg import _analyzer as jpeg_analyzer
 from vforensics.evaluation import analyzer_runs, grouped
-from vforensics.evaluation.cases import read_cases
+from vforensics.evaluation.benchmarks.held_out_makes import CLASSES
 from vforensics.media import jpeg_tables
 from vforensics.scoring.tampering import RELIABILITY
 
@@ -91,6 +91,36 @@ def check(cases, after_jpeg: Path, camera: Path, n: int) -> list[str]:
     return differences
 
 
+def peer_aucs(cases, peer: dict, camera: Path) -> dict[str, dict]:
+    """ExifTool's rule on the same cases and folds: AUC of each re-save class against the originals."""
+    import numpy as np
+
+    from vforensics.evaluation.metrics import roc_auc
+
+    folds, _ = grouped.case_folds(cases, camera)
+    rows = []
+    for case in cases:
+        entry = peer["camera_cases"].get(case.source) if case.label == "original" else peer["cases"].get(case.file)
+        if entry and entry.get("rule") is not None:
+            rows.append((case.label, folds[case.case_id], float(entry["rule"])))
+    out = {}
+    for cls in ("resave", "crop_resave", "resave_same_tables", "resave_foreign_tables"):
+
+        def auc(fold=None, cls=cls):
+            pos = [v for c, f, v in rows if c == cls and fold in (None, f)]
+            neg = [v for c, f, v in rows if c == "original" and fold in (None, f)]
+            return roc_auc(pos, neg)
+
+        per_fold = [a for k in sorted({f for _, f, _ in rows}) if (a := auc(k)) is not None]
+        pooled = auc()
+        out[cls] = {
+            "auc": None if pooled is None else round(pooled, 3),
+            "fold_min": round(min(per_fold), 3) if per_fold else None,
+            "fold_mean": round(float(np.mean(per_fold)), 3) if per_fold else None,
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("cases", type=Path)
@@ -100,13 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recombine-jpeg", type=Path, nargs=2, metavar=("BEFORE_JPEG", "AFTER_ROOT"))
     parser.add_argument("--check", type=int, default=0)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--peer", type=Path, help="the exiftool_digest section's results JSON (per-case rule scores)")
     parser.add_argument("--per-make", type=int, default=2, help="the first N source photos of each make (0: all)")
+    parser.add_argument("--originals", type=Path, required=True, help="where the camera originals' cases.csv is")
     args = parser.parse_args(argv)
-    all_cases = read_cases(args.cases)
-    first = args.before[0]
-    cases = [c for c in all_cases if (first / "jpeg" / f"{c.case_id}.json").is_file()]
-    if args.per_make:
-        cases = grouped.at_most_per_make(cases, grouped.case_makes(cases, args.camera), args.per_make)
+    cases = grouped.protocol_cases(args.cases, args.camera, args.originals, CLASSES, args.per_make)
     if args.recombine_jpeg:
         print("recombined jpeg results:", recombine_jpeg(cases, *args.recombine_jpeg))
         if args.check:
@@ -130,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         print(name, "flagged held out:", o["flagged_held_out"], "flags:", o["flag_rates"])
         print(name, "aligned>=50:", o["aligned_double_at_least_50"], "copy_move>=50:", o["copy_move_at_least_50"])
         print(name, "fits:", out[name]["fits"])
+    if args.peer:
+        out["exiftool_rule"] = peer_aucs(cases, json.loads(args.peer.read_text()), args.camera)
+        for cls, v in out["exiftool_rule"].items():
+            print(f"ExifTool JPEGDigest rule {cls:22s} {v}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
     return 0

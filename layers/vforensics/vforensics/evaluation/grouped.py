@@ -38,11 +38,29 @@ import numpy as np
 
 from vforensics.evaluation.analyzer_runs import load_results
 from vforensics.evaluation.calibration import fit_reliabilities, noisy_or
-from vforensics.evaluation.cases import ORIGINAL, Case
-from vforensics.evaluation.makes import FOLDS, at_most_per_make, case_folds, case_makes, make_folds
+from vforensics.evaluation.cases import ORIGINAL, Case, read_cases
+from vforensics.evaluation.makes import (
+    FOLDS,
+    at_most_per_make,
+    camera_originals_csv,
+    case_folds,
+    case_makes,
+    make_folds,
+)
 from vforensics.evaluation.metrics import pixel_scores, roc_auc
 
-__all__ = ["FOLDS", "at_most_per_make", "case_folds", "case_makes", "figures", "held_out", "load", "make_folds"]
+__all__ = [
+    "FOLDS",
+    "at_most_per_make",
+    "camera_originals_csv",
+    "case_folds",
+    "case_makes",
+    "figures",
+    "held_out",
+    "load",
+    "make_folds",
+    "protocol_cases",
+]
 #: The analyzers whose scores the held-out fit combines. ela and cfa get reliability 0 in the
 #: shipped fit (scoring_calibration.json) and are left out to halve the run.
 FEATURES = ("metadata", "noise", "jpeg", "copy_move")
@@ -57,6 +75,18 @@ JPEG_MEDIUM_AT = 25.0  # = the jpeg analyzer's MEDIUM band
 
 # ---------------------------------------------------------------------------------------------
 # Held-out scoring
+
+
+def protocol_cases(
+    synth_csv: Path, camera_dir: Path, originals_dir: Path, classes: Sequence[str], per_make: int = 0
+) -> list[Case]:
+    """The synthetic edits of the first ``per_make`` photos of each make (0: all), and every
+    camera photo of ``camera_dir`` as an untouched original (listed in ``originals_dir``)."""
+    cases = [c for c in read_cases(synth_csv) if c.label in classes]
+    if per_make:
+        cases = at_most_per_make(cases, case_makes(cases, camera_dir), per_make)
+    edits = [c for c in cases if c.label != ORIGINAL]
+    return edits + read_cases(camera_originals_csv(camera_dir, originals_dir))
 
 
 @dataclass

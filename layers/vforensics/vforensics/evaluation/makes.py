@@ -86,3 +86,21 @@ def at_most_per_make(cases: Iterable[Case], makes: Mapping[str, str], per_make: 
             chosen[make].append(source)
     keep = {s for sources in chosen.values() for s in sources}
     return [c for c in cases if (c.source or c.file) in keep]
+
+
+def camera_originals_csv(camera_dir: Path, out_dir: Path) -> Path:
+    """``out_dir/cases.csv`` listing every JPEG of ``camera_dir`` as an untouched original.
+
+    The synthetic set only uses photos of 512 px and more, up to 4 MP; false alarms on
+    untouched photos are measured on all of them. The files stay where they are
+    (``out_dir/data`` links to ``camera_dir``).
+    """
+    from vforensics.evaluation.cases import ORIGINAL, write_cases
+
+    link = out_dir / "data"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(camera_dir.resolve(), target_is_directory=True)
+    names = sorted(p.name for p in camera_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
+    rows = [{"file": f"data/{n}", "class": ORIGINAL, "source": n, "dataset": "camera"} for n in names]
+    return write_cases(rows, out_dir / "cases.csv")

@@ -7,6 +7,7 @@ and ``to_markdown(results) -> str`` (it only renders), and has its own command l
 [--json FILE.json] ...``. The sections, in the order of the document:
 
 - ``synthetic``: ``vforensics synth`` (seed 0) and ``vforensics eval`` on the cases;
+- ``held_out_makes``: the tampering figures on camera makes the fits did not see (grouped folds);
 - ``splice_regimes``: the splice maps by compression regime (from ``synthetic``'s outputs);
 - ``localisation_draw``: splice and inpainting maps on a second, larger draw (seed 2);
 - ``peer_subsets``: side by side with pyIFD and the SIFT reference (with .venv-peers);

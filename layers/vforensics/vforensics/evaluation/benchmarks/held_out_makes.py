@@ -2,10 +2,11 @@
 
     .venv/bin/python -m vforensics.evaluation.benchmarks.held_out_makes [--work bench-out] [--per-make 2]
 
-Runs the analyzers that the tampering score combines straight on the synthetic cases
-(:mod:`vforensics.evaluation.analyzer_runs`, cached in ``WORK/analyzer-runs``; the jpeg
-analyzer of each case without its make's tables), on the first ``--per-make`` source photos
-of every make (0: all), then scores every case with the fit that did not see its make.
+Runs the analyzers that the tampering score combines straight on the synthetic edits of the
+first ``--per-make`` source photos of every make (0: all) and on every camera original of
+shared/bench (:mod:`vforensics.evaluation.analyzer_runs`, cached in ``WORK/analyzer-runs``;
+the jpeg analyzer of each case without its make's tables), then scores every case with the
+fit that did not see its make.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(context: Context, per_make: int = 2) -> dict[str, Any]:
     from vforensics.evaluation import analyzer_runs, grouped
-    from vforensics.evaluation.cases import read_cases
     from vforensics.scoring.tampering import RELIABILITY
 
     started = time.perf_counter()
@@ -51,11 +51,9 @@ def run(context: Context, per_make: int = 2) -> dict[str, Any]:
     if not synth.is_file():
         raise SystemExit(f"{synth} not found: run the synthetic section first")
     camera = context.bench / "camera"
-    cases = [c for c in read_cases(synth) if c.label in CLASSES]
-    makes = grouped.case_makes(cases, camera)
-    if per_make:
-        cases = grouped.at_most_per_make(cases, makes, per_make)
+    cases = grouped.protocol_cases(synth, camera, context.work / "camera-originals", CLASSES, per_make)
     root = context.work / "analyzer-runs"
+    makes = grouped.case_makes(cases, camera)
     analyzer_runs.run(cases, root, grouped.FEATURES, context.jobs, held_out_makes=makes)
     scored = grouped.load(cases, [root], camera)
     results = grouped.figures(scored, RELIABILITY)
@@ -72,8 +70,9 @@ def to_markdown(results: dict[str, Any]) -> str:
     lines = [
         f"## {TITLE} (`python -m vforensics.evaluation.benchmarks.held_out_makes`)",
         "",
-        "The cases of the synthetic set are grouped by the camera make of their source photo and the makes "
-        f"dealt into {len(folds)} folds (first {results['per_make'] or 'all'} photos of each make). For each "
+        "The synthetic edits (of the first "
+        f"{results['per_make'] or 'all'} photos of each make) and every camera original of shared/bench are "
+        f"grouped by the camera make of their photo and the makes dealt into {len(folds)} folds. For each "
         "fold the tampering score's reliabilities (and the originals' weight, by an inner grouped cross-"
         "validation), the combined map's weights and the jpeg analyzer's table database are fitted or built "
         "on the other folds; every case is scored by the fit that did not see its make. `shipped` is the "
