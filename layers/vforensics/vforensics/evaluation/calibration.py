@@ -23,7 +23,7 @@ both sides of a split; the out-of-fold probabilities are what the benchmark repo
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,10 +89,18 @@ def fold_of(group: str, folds: int) -> int:
 
 
 def out_of_fold(
-    scores: np.ndarray, labels: np.ndarray, groups: Sequence[str], folds: int = 5, negative_weight: float = 0.5
+    scores: np.ndarray,
+    labels: np.ndarray,
+    groups: Sequence[str],
+    folds: int = 5,
+    negative_weight: float = 0.5,
+    fold_of_group: Mapping[str, int] | None = None,
 ) -> np.ndarray:
-    """P(manipulated) of every case from a fit on the folds that do not hold its group."""
-    fold = np.array([fold_of(g, folds) for g in groups])
+    """P(manipulated) of every case from a fit on the folds that do not hold its group.
+
+    Groups go to folds by :func:`fold_of`, or by ``fold_of_group`` where given (e.g. camera
+    makes dealt into balanced folds by :func:`vforensics.evaluation.makes.make_folds`)."""
+    fold = np.array([fold_of_group[g] if fold_of_group else fold_of(g, folds) for g in groups])
     p = np.zeros(len(labels))
     for k in range(folds):
         test = fold == k

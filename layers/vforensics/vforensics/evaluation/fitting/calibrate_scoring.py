@@ -4,8 +4,9 @@ Reads the analyzer scores of every case that `make bench` analysed (bench-out/ev
 labels untouched originals 0 and every edit 1 (generator-tagged files, which are not
 edits, are left out), and fits the noisy-OR reliabilities
 (vforensics.evaluation.calibration). The originals' share of the loss is the smallest of
-NEGATIVE_WEIGHTS whose 5-fold cross-validation (grouped by source photo) rates at most
-MAX_FLAGGED of the originals MEDIUM or HIGH: a false alarm on an untouched photo is the
+NEGATIVE_WEIGHTS whose 5-fold cross-validation, grouped by the camera make of the source
+photo (vforensics.evaluation.makes: a make is never in the training and the test folds at
+once), rates at most MAX_FLAGGED of the originals MEDIUM or HIGH: a false alarm on an untouched photo is the
 costlier error for the people who act on the verdict. It prints how that score separates
 each class from the originals, beside the hand-set reliabilities it replaces.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ import numpy as np
 from vforensics.evaluation.calibration import fit_reliabilities, noisy_or, out_of_fold
 from vforensics.evaluation.cases import read_cases
 from vforensics.evaluation.evaluate import collect
+from vforensics.evaluation.makes import case_makes, make_folds
 from vforensics.evaluation.metrics import roc_auc
 
 ROOT = Path(__file__).resolve().parents[5]  # the repository checkout
@@ -44,11 +47,14 @@ NOT_TAMPERING = ("generator_tag",)
 NEGATIVE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 MEDIUM_AT = 35.0  # = vforensics.scoring.MEDIUM_AT, not imported: scoring loads the file written here
 MAX_FLAGGED = 0.05  # target share of untouched originals rated MEDIUM or HIGH
+CAMERA = ROOT.parent / "shared" / "bench" / "camera"
 OUT = ROOT / "layers" / "vforensics" / "vforensics" / "scoring" / "data" / "scoring_calibration.json"
 
 
-def load(cases_csv: Path, outputs: Path) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """Scores (n, k) in 0..1 (0 where an analyzer did not score), labels, groups, classes."""
+def load(
+    cases_csv: Path, outputs: Path, camera_dir: Path = CAMERA
+) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """Scores (n, k) in 0..1 (0 where an analyzer did not score), labels, makes (the groups), classes."""
     results = [
         r
         for r in collect(read_cases(cases_csv), outputs)
@@ -56,7 +62,8 @@ def load(cases_csv: Path, outputs: Path) -> tuple[np.ndarray, np.ndarray, list[s
     ]
     scores = np.array([[(r.scores.get(f) or 0.0) / 100.0 for f in FEATURES] for r in results])
     labels = np.array([0.0 if r.case.label == "original" else 1.0 for r in results])
-    groups = [Path(r.case.file).stem for r in results]
+    makes = case_makes([r.case for r in results], camera_dir)
+    groups = [makes[r.case.case_id] for r in results]
     return scores, labels, groups, [r.case.label for r in results]
 
 
@@ -106,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     scores, labels, groups, classes = load(args.cases, args.outputs)
     print(f"{len(labels)} cases ({int((labels == 0).sum())} originals) from {args.cases}")
     print("originals' weight  originals MEDIUM/HIGH (out-of-fold)  AUC all edits")
+    folds = make_folds(Counter(groups), args.folds)  # balanced by cases (each photo has one per class)
     for negative_weight in NEGATIVE_WEIGHTS:
-        oof = out_of_fold(scores, labels, groups, args.folds, negative_weight)
+        oof = out_of_fold(scores, labels, groups, args.folds, negative_weight, folds)
         fitted_cv = summarise(oof, labels, classes)
         print(
             f"{negative_weight:17.2f}  {fitted_cv['originals_medium_or_high']:>35.1%}  {fitted_cv['auc_all_edits']:.3f}"
@@ -141,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             "map_weights_from": f"mean pixel MCC x coverage on {', '.join(MAP_CLASSES)} (eval-synth/results.json)",
             "originals_weight": negative_weight,
             "max_originals_flagged": MAX_FLAGGED,
-            "cross_validation": {"folds": args.folds, "grouped_by": "source photo", **fitted_cv},
+            "cross_validation": {"folds": args.folds, "grouped_by": "camera make of the source photo", **fitted_cv},
             "hand_set_before": {"reliability": HAND_SET, **hand_set},
         }
         OUT.write_text(json.dumps(doc, indent=2) + "\n")
