@@ -79,7 +79,7 @@ def _resize(pixels: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(pixels), (w, h), interpolation=cv2.INTER_AREA)
 
 
-def _boxed(picture: np.ndarray, tw: int, th: int, bar: int, top: bool = False) -> np.ndarray:
+def boxed(picture: np.ndarray, tw: int, th: int, bar: int, top: bool = False) -> np.ndarray:
     """``picture`` fitted into a ``tw`` x ``th`` canvas of grey level ``bar`` (centred, or at the top)."""
     h, w = picture.shape[:2]
     f = min(tw / w, th / h)
@@ -91,7 +91,7 @@ def _boxed(picture: np.ndarray, tw: int, th: int, bar: int, top: bool = False) -
     return canvas
 
 
-def _centre_crop(pixels: np.ndarray, aspect: float) -> np.ndarray:
+def centre_crop(pixels: np.ndarray, aspect: float) -> np.ndarray:
     """The largest centred crop of ``pixels`` with width/height ``aspect``."""
     h, w = pixels.shape[:2]
     if w / h > aspect:
@@ -134,9 +134,9 @@ def thumbnail_for(pixels: np.ndarray, condition: str, rng: np.random.Generator) 
         q = int(rng.integers(70, 91)) if condition == "plain" else int(rng.integers(20, 41))
         tw, th = (160, 120) if landscape else (120, 160)
         params.update(quality=q)
-        return pixels, jpeg(_boxed(pixels, tw, th, 0), q), params
+        return pixels, jpeg(boxed(pixels, tw, th, 0), q), params
     if condition in ("letterbox", "combined"):
-        main = _centre_crop(pixels, 3 / 2 if landscape else 2 / 3)
+        main = centre_crop(pixels, 3 / 2 if landscape else 2 / 3)
         src = main
         if condition == "combined":
             main, src, framing = _framed(main, rng, 0.02, 0.04)
@@ -147,22 +147,22 @@ def thumbnail_for(pixels: np.ndarray, condition: str, rng: np.random.Generator) 
         top = bool(rng.random() < 0.25)
         tw, th = (160, 120) if landscape else (120, 160)
         params.update(bar=bar, quality=q, top=top)
-        return main, jpeg(_boxed(src, tw, th, bar, top=top), q), params
+        return main, jpeg(boxed(src, tw, th, bar, top=top), q), params
     if condition == "pillarbox":
         bar, q = _bar_level(rng), int(rng.integers(70, 91))
         if rng.random() < 0.5:  # a square picture in a 160x120 preview
-            main, (tw, th) = _centre_crop(pixels, 1.0), ((160, 120) if landscape else (120, 160))
+            main, (tw, th) = centre_crop(pixels, 1.0), ((160, 120) if landscape else (120, 160))
         else:  # a 4:3 picture in a 16:9 preview
-            main = _centre_crop(pixels, 4 / 3 if landscape else 3 / 4)
+            main = centre_crop(pixels, 4 / 3 if landscape else 3 / 4)
             tw, th = (160, 90) if landscape else (90, 160)
         params.update(bar=bar, quality=q, thumbnail=[tw, th])
-        return main, jpeg(_boxed(main, tw, th, bar), q), params
+        return main, jpeg(boxed(main, tw, th, bar), q), params
     if condition == "framing":
         main, src, framing = _framed(pixels, rng, 0.02, 0.05)
         q = int(rng.integers(70, 91))
         params.update(framing, quality=q)
         tw, th = (160, 120) if landscape else (120, 160)
-        return main, jpeg(_boxed(src, tw, th, 0), q), params
+        return main, jpeg(boxed(src, tw, th, 0), q), params
     raise ValueError(condition)
 
 
