@@ -136,7 +136,9 @@ class ThumbnailComparison:
             "thumbnail_size": [self.width, self.height],
             "alignment": self.alignment,
             "correlation": round(self.correlation, 4),
-            "bars": {"sides": self.bars, "level": round(self.bar_level, 1)} if self.bars else None,
+            "bars": {"sides": self.bars, "level": round(self.bar_level, 1)}
+            if self.bars and self.bar_level is not None
+            else None,
             "framing_differs": self.framing_differs,
             "framing": self.framing_text(),
             "framing_margins": {k: round(v, 4) for k, v in self.margins.items()},
@@ -391,9 +393,10 @@ def _refine(resized: np.ndarray, thumb: np.ndarray, picture: np.ndarray, dx: int
     warp = start.copy()
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
     try:
-        _, warp = cv2.findTransformECC(resized, thumb, warp, cv2.MOTION_AFFINE, criteria, picture.astype(np.uint8), 3)
+        _, found = cv2.findTransformECC(resized, thumb, warp, cv2.MOTION_AFFINE, criteria, picture.astype(np.uint8), 3)
     except cv2.error:
         return start
+    warp = np.asarray(found, np.float32)
     if np.abs(warp[:, :2] - np.eye(2)).max() > 0.1 or np.abs(warp[:, 2] - start[:, 2]).max() > 0.05 * max(thumb.shape):
         return start
     return warp
