@@ -203,20 +203,23 @@ def _thumbnail(data: bytes, structure: dict, size: tuple[int, int]) -> tuple[dic
 
 
 def _thumbnail_evidence(t: dict[str, Any]) -> str:
-    if t["framing_differs"]:
+    framing = f" ({t['framing']})" if t.get("framing_differs") else ""
+    if t["mismatch_reason"] == "different picture":
         return (
-            "the EXIF thumbnail shows a picture of another shape, without the bars cameras pad previews "
-            "with: the image was cropped after the camera wrote the thumbnail"
+            f"the EXIF thumbnail shows a different picture: no scale or offset of the image correlates with it "
+            f"better than {t['correlation']:.2f}; cropped, rotated or replaced after the camera wrote it"
         )
-    if t["correlation"] < exif_thumbnail.MIN_CORRELATION:
+    if t["mismatch_reason"] == "cropped":
         return (
-            f"the EXIF thumbnail shows a different picture or framing (correlation {t['correlation']:.2f}): "
-            "cropped, rotated or replaced after the camera wrote it"
+            f"the EXIF thumbnail shows {100 * t['missing_share']:.0f}% of its picture beyond the image's edges"
+            f"{framing}, more than cameras' previews differ in framing: the image was cropped after the camera "
+            "wrote the thumbnail"
         )
     where = f" at x,y,w,h = {t['largest_differing_region_box']}" if t.get("largest_differing_region_box") else ""
     return (
         f"a region covering {100 * t['largest_differing_region_share']:.1f}% of the EXIF thumbnail differs from "
-        f"the image{where}: the picture was changed after the camera wrote the thumbnail"
+        f"the image{where}, inside the area both show{framing}: the picture was changed after the camera wrote "
+        "the thumbnail"
     )
 
 
