@@ -17,16 +17,6 @@ from .images import check_map, encode, natural_rgb
 
 
 @pytest.fixture(scope="module")
-def photo_bytes(root) -> bytes:
-    return (root / "samples" / "iphone4.jpg").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def photo(photo_bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(photo_bytes)).convert("RGB"))
-
-
-@pytest.fixture(scope="module")
 def first_q70(photo) -> np.ndarray:
     """The photo after one Pillow save at quality 70, decoded: a known primary compression."""
     return _decode(encode(photo, "JPEG", quality=70))

@@ -3,7 +3,6 @@
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from vforensics.analyzers.jpeg import _analyzer as jpeg
@@ -11,16 +10,6 @@ from vforensics.media import jpeg_encoder
 from vforensics.media.image import Media
 
 from .images import encode
-
-
-@pytest.fixture(scope="module")
-def photo_bytes(root) -> bytes:
-    return (root / "samples" / "iphone4.jpg").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def photo(photo_bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(photo_bytes)).convert("RGB"))
 
 
 def test_pillow_saves_have_libjpeg_layout_and_defaults(photo):

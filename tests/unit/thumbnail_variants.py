@@ -25,12 +25,13 @@ Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed, the 
 from __future__ import annotations
 
 import io
-import struct
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 from PIL import Image
+
+from . import images
 
 UNTOUCHED_KINDS = ("plain", "letterbox", "pillarbox", "framing", "lowq", "combined")
 TAMPERED_KINDS = ("crop", "paste", "remove")
@@ -53,18 +54,7 @@ def jpeg(pixels: np.ndarray, quality: int) -> bytes:
 
 def with_exif_thumbnail(main: bytes, thumbnail: bytes, make: bytes = b"Camera\x00") -> bytes:
     """``main`` with a camera-like EXIF APP1 (IFD0 with Make, IFD1 holding ``thumbnail``)."""
-    ifd0_at = 8
-    ifd1_at = ifd0_at + 2 + 12 + 4
-    make_at = ifd1_at + 2 + 3 * 12 + 4
-    thumb_at = make_at + len(make)
-    tiff = b"II*\x00" + struct.pack("<I", ifd0_at)
-    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x010F, 2, len(make), make_at) + struct.pack("<I", ifd1_at)
-    tiff += struct.pack("<H", 3)
-    tiff += struct.pack("<HHI", 0x0103, 3, 1) + struct.pack("<HH", 6, 0)  # Compression = JPEG
-    tiff += struct.pack("<HHII", 0x0201, 4, 1, thumb_at) + struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail))
-    tiff += b"\x00\x00\x00\x00" + make + thumbnail
-    app1 = b"Exif\x00\x00" + tiff
-    return main[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + main[2:]
+    return images.with_exif_thumbnail(main, thumbnail, make)
 
 
 def reduce(pixels: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
