@@ -28,7 +28,7 @@ from vforensics.analyzers.jpeg import _analyzer as jpeg_analyzer
 from vforensics.evaluation import analyzer_runs, grouped
 from vforensics.evaluation.benchmarks.held_out_makes import CLASSES
 from vforensics.media import jpeg_tables
-from vforensics.scoring.tampering import RELIABILITY
+from vforensics.scoring.tampering import MAP_WEIGHTS, RELIABILITY
 
 
 def recombine_jpeg(cases, before_jpeg: Path, after_root: Path) -> int:
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {}
     for name, roots in (("before", args.before), ("after", args.after)):
         scored = grouped.load(cases, roots, args.camera)
-        out[name] = grouped.figures(scored, RELIABILITY)
+        out[name] = grouped.figures(scored, RELIABILITY, MAP_WEIGHTS)
     for cls in out["after"]["classes"]:
         b, a = out["before"]["classes"].get(cls, {}), out["after"]["classes"][cls]
         print(
@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     for key in ("medium_or_high_shipped", "medium_or_high_held_out", "jpeg_medium_or_high"):
         print(f"originals {key}: {out['before']['originals'][key]} -> {out['after']['originals'][key]}")
+    for cls, a in out["after"]["combined_f1"].items():
+        print(f"combined map F1 {cls:24s} {out['before']['combined_f1'].get(cls)} -> {a}")
     for name in ("before", "after"):
         o = out[name]["originals"]
         print(name, "flagged held out:", o["flagged_held_out"], "flags:", o["flag_rates"])

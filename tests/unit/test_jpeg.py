@@ -251,13 +251,19 @@ def test_same_table_resave_changes_the_stability_statistic(photo_bytes):
 # Other formats and bad input
 
 
-def test_non_jpeg_is_skipped_and_reports_an_earlier_grid(first_q70):
-    result = _run(encode(first_q70, "PNG"))
-    assert result.status == "skipped" and result.score is None
-    assert "PNG is not JPEG; compression history applies to JPEG files" in result.interpretation
-    assert result.details["blocking_grid"]["offset_xy"] == [0, 0]
+def test_non_jpeg_is_skipped_unless_it_carries_a_jpeg_grid_or_camera_exif(first_q70, photo_bytes):
     plain = _run(encode(natural_rgb(128, 96), "PNG"))
-    assert plain.status == "skipped"
+    assert plain.status == "skipped" and plain.score is None
+    assert "PNG is not JPEG; compression history applies to JPEG files" in plain.interpretation
+    converted = _run(encode(first_q70, "PNG"))  # a JPEG's pixels stored as PNG: the grid shows
+    assert converted.status == "ok" and converted.details["blocking_grid"]["offset_xy"] == [0, 0]
+    assert converted.score == jpeg.EARLIER_JPEG_IN_OTHER_FORMAT and "converted to PNG" in converted.interpretation
+    exif = Image.open(io.BytesIO(photo_bytes)).info["exif"]
+    exported = _run(encode(first_q70, "PNG", exif=exif))  # and it keeps the iPhone's EXIF
+    assert exported.details["exif_make"] == "Apple" and exported.score > jpeg.CAMERA_EXIF_IN_OTHER_FORMAT
+    assert "cameras do not write PNG" in exported.interpretation
+    tiff = _run(encode(first_q70, "TIFF"))  # cameras do write TIFF
+    assert tiff.status == "skipped"
 
 
 @pytest.mark.parametrize(

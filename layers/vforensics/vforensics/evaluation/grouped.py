@@ -66,6 +66,16 @@ __all__ = [
 FEATURES = ("metadata", "noise", "jpeg", "copy_move")
 MAP_CANDIDATES = ("noise", "jpeg")
 MAP_CLASSES = ("splice", "inpaint")
+#: Classes whose combined map is scored against the mask (the maps' weights come from MAP_CLASSES only).
+LOCALISED_CLASSES = (
+    "splice",
+    "inpaint",
+    "copy_move",
+    "edit_png",
+    "edit_camera_subsampling",
+    "edit_444",
+    "edit_camera_tables",
+)
 NOT_TAMPERING = ("generator_tag",)  # a generator tag is not an edit (see calibrate_scoring)
 NEGATIVE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 MAX_FLAGGED = 0.05  # the shipped fit's target: at most 5% of untouched originals MEDIUM or HIGH
@@ -165,7 +175,9 @@ def _auc(scored: Sequence[Scored], values: np.ndarray, label: str, where: np.nda
     return None if auc is None else round(auc, 3)
 
 
-def figures(scored: Sequence[Scored], shipped: Mapping[str, float]) -> dict[str, Any]:
+def figures(
+    scored: Sequence[Scored], shipped: Mapping[str, float], shipped_map_weights: Mapping[str, float] | None = None
+) -> dict[str, Any]:
     """Everything the benchmark section prints: AUCs, false alarms and flags, pooled and per fold."""
     fit = held_out(scored, shipped)
     fold = np.array([s.fold for s in scored])
@@ -194,6 +206,7 @@ def figures(scored: Sequence[Scored], shipped: Mapping[str, float]) -> dict[str,
         }
     out["originals"] = _originals(scored, fit, originals, fold, folds_present)
     out["maps"] = map_weights_by_fold(scored, folds_present)
+    out["combined_f1"] = combined_f1(scored, out["maps"], shipped_map_weights)
     return out
 
 
@@ -253,3 +266,44 @@ def map_weights_by_fold(scored: Sequence[Scored], folds_present: list[int]) -> d
         int(k): {n: round(float(v[fold != k].mean()), 3) for n, v in mcc.items()} for k in folds_present
     }
     return out
+
+
+def _load_map(s: Scored, name: str) -> np.ndarray | None:
+    entry = s.results.get(name, {})
+    if not entry.get("map") or name not in s.roots:
+        return None
+    arr = cv2.imread(str(s.roots[name] / entry["map"]), cv2.IMREAD_GRAYSCALE)
+    return None if arr is None else arr.astype(np.float32) / 255.0
+
+
+def combined_f1(
+    scored: Sequence[Scored], weights: Mapping[str, Any], shipped: Mapping[str, float] | None
+) -> dict[str, Any]:
+    """Pixel F1 (best threshold) of the combined map per localised class: with the shipped map
+    weights and with the weights fitted without the case's fold (report.maps.combine)."""
+    from vforensics.report.maps import COMBINED_SMOOTHING_PX, combine
+    from vforensics.scoring.tampering import MAP_OVERLAYS
+
+    rows: dict[str, dict[str, list[float]]] = {}
+    for s in scored:
+        if s.case.label not in LOCALISED_CLASSES or not s.case.mask_path:
+            continue
+        mask = cv2.imread(str(s.case.mask_path), cv2.IMREAD_GRAYSCALE)
+        loaded = {n: m for n in (*MAP_CANDIDATES, *MAP_OVERLAYS) if (m := _load_map(s, n)) is not None}
+        if mask is None:
+            continue
+        entry = rows.setdefault(s.case.label, {"shipped": [], "held_out": []})
+        for key, w in (("shipped", shipped or {}), ("held_out", weights["without_fold"].get(s.fold, {}))):
+            size = next(iter(loaded.values())).shape[::-1] if loaded else (mask.shape[1], mask.shape[0])
+            smoothing = COMBINED_SMOOTHING_PX * size[0] / mask.shape[1]
+            combined = combine(loaded, dict(w), (int(size[0]), int(size[1])), MAP_OVERLAYS, smoothing)
+            if combined is None:
+                entry[key].append(0.0)
+                continue
+            small = cv2.resize(mask, (int(size[0]), int(size[1])), interpolation=cv2.INTER_NEAREST)
+            u8 = np.clip(combined * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            entry[key].append(pixel_scores(u8, small > 127).f1_best)
+    return {
+        cls: {"n": len(v["held_out"])} | {k: round(float(np.mean(x)), 3) for k, x in v.items() if x}
+        for cls, v in sorted(rows.items())
+    }

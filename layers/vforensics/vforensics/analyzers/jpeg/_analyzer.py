@@ -31,6 +31,10 @@ combines them: the strongest one plus 30% of each further one, scaled by what is
 A coherent region that is *not* double compressed inside an image that is (contrast >= 0.5,
 0.3-35% of the blocks) adds the ``regions`` sub-score; ``score`` combines that with the likelihood the same way.
 
+A file in a format no camera writes (PNG, WebP, BMP, GIF) is skipped unless its pixels carry
+an 8x8 JPEG grid (35) or its EXIF names a camera (60): then it is a converted photo, which is
+how an edit exported as PNG looks.
+
 ``score`` (0-100) is thus the evidence that the file is not a single, camera-original
 compression, or that regions of it have a different compression history. Known blind
 spots, stated in the interpretation: a second save at a much *lower* quality than the
@@ -75,6 +79,10 @@ LIBJPEG_DEFAULTS_WITH_CAMERA_EXIF = 60.0
 LIBJPEG_LAYOUT_WITH_CAMERA_EXIF = 35.0
 IJG_WITH_CAMERA_EXIF = 15.0
 IJG_WITHOUT_EXIF = 20.0
+# A photo in a format no camera writes: its pixels carry a JPEG grid, or its EXIF names a camera.
+CONVERTED_FORMATS = ("PNG", "WEBP", "BMP", "GIF")
+EARLIER_JPEG_IN_OTHER_FORMAT = 35.0
+CAMERA_EXIF_IN_OTHER_FORMAT = 60.0
 FINGERPRINT_MISMATCH = 75.0
 JFIF_BEFORE_EXIF = 30.0  # software-style header in front of a camera's EXIF
 LOCAL_MIN_SHARE, LOCAL_MAX_SHARE = 0.003, 0.35  # share of blocks for "regions" (not the whole image)
@@ -186,6 +194,13 @@ def _regions(prob_other: np.ndarray, informative: np.ndarray) -> tuple[float, li
 
 
 def _non_jpeg(media: Media) -> AnalyzerResult:
+    """A file in another format: skipped, unless it carries a JPEG's traces or a camera's EXIF.
+
+    Cameras write JPEG (and some TIFF or HEIF), never PNG, WebP, BMP or GIF; a photo in one of
+    those formats whose pixels still show an 8x8 blocking grid was JPEG-compressed before it
+    was converted, and one whose EXIF names a camera was converted by software that kept the
+    camera's metadata (an edited photo exported as PNG looks like this).
+    """
     fmt = media.info.format
     details: dict[str, Any] = {"format": fmt}
     try:
@@ -197,6 +212,8 @@ def _non_jpeg(media: Media) -> AnalyzerResult:
             details["earlier_jpeg_compression"] = grid.strength >= 50.0
     except Exception:  # noqa: BLE001 - the decode is the media layer's concern
         pass
+    make = _exif_make(media.data) if fmt in CONVERTED_FORMATS else ""
+    details["exif_make"] = make
     reason = f"{fmt} is not JPEG; compression history applies to JPEG files"
     if details.get("earlier_jpeg_compression"):
         off = details["blocking_grid"]["offset_xy"]
@@ -204,7 +221,41 @@ def _non_jpeg(media: Media) -> AnalyzerResult:
             f" (the pixels do carry an 8x8 JPEG blocking grid at offset {off[0]},{off[1]}: this image was "
             "JPEG-compressed before it was stored as " + fmt + ")"
         )
-    return skipped(reason, **details)
+    if fmt not in CONVERTED_FORMATS or not (make or details.get("earlier_jpeg_compression")):
+        return skipped(reason, **details)
+    sub = {
+        "earlier_jpeg_in_other_format": EARLIER_JPEG_IN_OTHER_FORMAT
+        if details.get("earlier_jpeg_compression")
+        else 0.0,
+        "camera_exif_in_other_format": CAMERA_EXIF_IN_OTHER_FORMAT if make else 0.0,
+    }
+    score = _combine(list(sub.values()))
+    band = level(score, MEDIUM_AT, HIGH_AT)
+    details |= {"subscores": sub, "level": band, "double_compression_likelihood": round(score, 1)}
+    parts = []
+    if make:
+        parts.append(f"its EXIF names a {make} camera, and cameras do not write {fmt}")
+    if details.get("earlier_jpeg_compression"):
+        off = details["blocking_grid"]["offset_xy"]
+        parts.append(f"its pixels carry an 8x8 JPEG blocking grid (offset {off[0]},{off[1]})")
+    interpretation = (
+        f"JPEG compression history {score:.0f}/100 ({band}). The file is {fmt}, but "
+        + " and ".join(parts)
+        + f": a JPEG photo converted to {fmt} by software, which is what an edited photo exported as {fmt} "
+        "looks like (a conversion alone changes no content). The JPEG tests themselves need a JPEG file."
+    )
+    return AnalyzerResult("ok", score, interpretation, details)
+
+
+def _exif_make(data: bytes) -> str:
+    """EXIF Make of a non-JPEG file (PNG eXIf, WebP EXIF ...), or ""."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as img:
+                return str(img.getexif().get(0x010F) or "").strip("\x00 ")[:64]
+    except Exception:  # noqa: BLE001 - unreadable EXIF is the metadata analyzer's business
+        return ""
 
 
 def analyze(media: Media) -> AnalyzerResult:

@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(context: Context, per_make: int = 2) -> dict[str, Any]:
     from vforensics.evaluation import analyzer_runs, grouped
-    from vforensics.scoring.tampering import RELIABILITY
+    from vforensics.scoring.tampering import MAP_WEIGHTS, RELIABILITY
 
     started = time.perf_counter()
     synth = context.work / "synth" / "cases.csv"
@@ -56,7 +56,7 @@ def run(context: Context, per_make: int = 2) -> dict[str, Any]:
     makes = grouped.case_makes(cases, camera)
     analyzer_runs.run(cases, root, grouped.FEATURES, context.jobs, held_out_makes=makes)
     scored = grouped.load(cases, [root], camera)
-    results = grouped.figures(scored, RELIABILITY)
+    results = grouped.figures(scored, RELIABILITY, MAP_WEIGHTS)
     results["per_make"] = per_make
     results["seconds"] = {NAME: time.perf_counter() - started}
     return results
@@ -114,6 +114,13 @@ def to_markdown(results: dict[str, Any]) -> str:
     rows += [[f"without fold {k}"] + [_f(v[n]) for n in names] for k, v in weights["without_fold"].items()]
     lines += ["Map weights (mean pixel MCC on splices and inpaintings) fitted without each fold:", ""]
     lines += [table(["fit"] + names, rows), ""]
+    rows = [[f"{c} ({v['n']})", _f(v.get("shipped")), _f(v.get("held_out"))] for c, v in results["combined_f1"].items()]
+    lines += [
+        "Combined map, pixel F1 at each image's best threshold (the noise and jpeg maps, copy-move on top):",
+        "",
+        table(["class (n)", "shipped weights", "weights fitted without the fold"], rows),
+        "",
+    ]
     fits = results["fits"]
     feats = sorted(next(iter(fits.values()))["reliability"]) if fits else []
     rows = [[str(k), str(v["originals_weight"])] + [_f(v["reliability"][f]) for f in feats] for k, v in fits.items()]
