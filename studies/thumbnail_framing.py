@@ -7,7 +7,7 @@ Measures, with the check as it is in the working tree
 1. false flags on the untouched camera originals of ../shared/bench/camera (those with a
    thumbnail), overall and per make;
 2. false flags on the synth ``original`` cases and recall on the ``thumbnail_kept`` cases of
-   a synth run (cases.csv; default /work/bench-base/synth);
+   a synth run (cases.csv; default bench-out/synth, made by make bench);
 3. on variants of every camera photo made by tests/unit/thumbnail_variants.py (fixed seeds):
    false flags on the untouched kinds (plain, letterbox, pillarbox, framing, lowq,
    combined) and recall on the tampered kinds (crop 10-25%, paste 4-9%, remove 3-6%).
@@ -19,7 +19,7 @@ halves are printed.
 Run from the repository root (one process, ~5 min on 2 cores):
 
     PYTHONPATH=layers/vforensics:. .venv/bin/python studies/thumbnail_framing.py \
-        [--camera ../shared/bench/camera] [--synth /work/bench-base/synth] [--list out.csv]
+        [--camera ../shared/bench/camera] [--synth bench-out/synth] [--list out.csv]
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def rate(hits: int, n: int) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--camera", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/bench/camera")
-    ap.add_argument("--synth", type=Path, default=Path("/work/bench-base/synth"))
+    ap.add_argument("--synth", type=Path, default=Path("bench-out/synth"))
     ap.add_argument("--list", type=Path, help="write one row per checked file to this CSV")
     ap.add_argument("--limit", type=int, default=0, help="only the first N camera files (a quick look)")
     args = ap.parse_args()
