@@ -32,6 +32,7 @@ def test_at_most_per_make_keeps_every_make(tmp_path):
     assert len(kept) == 12
 
 
+@pytest.mark.slow
 def test_held_out_fit_never_sees_the_fold_it_scores(tmp_path):
     rng = np.random.default_rng(0)
     scored = []
@@ -59,6 +60,30 @@ def test_held_out_fit_never_sees_the_fold_it_scores(tmp_path):
     again = grouped.held_out(shifted, {f: 0.5 for f in grouped.FEATURES})
     assert again["fits"][0] == fit["fits"][0]
     assert again["fits"][1] != fit["fits"][1]
+
+
+@pytest.mark.slow
+def test_figures_and_their_markdown_report_held_out_and_shipped_side_by_side(tmp_path):
+    from vforensics.evaluation.benchmarks import held_out_makes
+
+    rng = np.random.default_rng(1)
+    scored = []
+    for i in range(50):
+        label = "original" if i % 2 else "resave"
+        base = 0.05 if label == "original" else 0.6
+        results = {
+            f: {"status": "ok", "score": 100 * float(np.clip(base + rng.normal(0, 0.2), 0, 1))}
+            for f in grouped.FEATURES
+        }
+        results["metadata"]["details"] = {"flags": ["thumbnail_mismatch"] if i == 1 else []}
+        results["jpeg"]["details"] = {"subscores": {"aligned_double": 60.0 if i == 3 else 0.0}}
+        scored.append(grouped.Scored(_case(tmp_path, label, f"m{i % 5}_{i}.jpg"), i % 5, f"m{i % 5}", results, {}))
+    figures = grouped.figures(scored, {f: 0.5 for f in grouped.FEATURES}, {"noise": 0.5, "jpeg": 0.3})
+    assert set(figures["classes"]) == {"resave"} and figures["classes"]["resave"]["n"] == 25
+    o = figures["originals"]
+    assert o["n"] == 25 and o["aligned_double_at_least_50"] == 1 and o["flag_rates"]["thumbnail_mismatch"] == 0.04
+    text = held_out_makes.to_markdown(figures | {"per_make": 2})
+    assert "| resave (25) |" in text and "held out" in text and "Reliabilities fitted without each fold" in text
 
 
 @pytest.mark.slow

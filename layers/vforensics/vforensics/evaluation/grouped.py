@@ -259,6 +259,8 @@ def _mcc_best(s: Scored, name: str) -> float:
 def map_weights_by_fold(scored: Sequence[Scored], folds_present: list[int]) -> dict[str, Any]:
     """The combined map's weights (mean max(0, pixel MCC) over splices and inpaintings) fitted without each fold."""
     rows = [s for s in scored if s.case.label in MAP_CLASSES]
+    if not rows:
+        return {"all": {}, "without_fold": {}}
     mcc = {name: np.array([_mcc_best(s, name) for s in rows]) for name in MAP_CANDIDATES}
     fold = np.array([s.fold for s in rows])
     out: dict[str, Any] = {"all": {n: round(float(v.mean()), 3) for n, v in mcc.items()} if rows else {}}
