@@ -18,6 +18,7 @@ never seen it knows none). The replacement is made in the worker process only, t
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -62,7 +63,10 @@ def run(
         return
     makes = held_out_makes or {}
     jobs_args = [(str(c.path), c.case_id, str(root), names, makes.get(c.case_id)) for c in todo]
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # spawned, not forked: the caller may be multi-threaded (pytest, BLAS), and a forked child
+    # inherits its locks
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
         for done, message in enumerate(pool.map(_analyse_case, jobs_args, chunksize=1), start=1):
             if done % 20 == 0 or done == len(todo):
                 progress(f"analyzer runs: {done}/{len(todo)} cases ({message})")
