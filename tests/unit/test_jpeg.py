@@ -100,6 +100,16 @@ def test_foreign_camera_tables_contradict_exif(bench, photo_bytes, photo):
     assert result.details["fingerprint_mismatch"] is True
 
 
+def test_tables_shared_across_makes_do_not_contradict_an_unknown_camera(photo_bytes):
+    """The iPhone 4's tables are also the HTC Desire's: for a camera the database does not know
+    they prove nothing about its make; for a model it knows with other tables they do."""
+    tables = {k: list(v) for k, v in Image.open(io.BytesIO(photo_bytes)).quantization.items()}
+    unknown = jpeg_tables.fingerprint(tables, "Acme Optical", "Snap 1")
+    assert unknown.tables_match.startswith("known_camera") and not unknown.mismatch
+    known_other = jpeg_tables.fingerprint(tables, "NIKON CORPORATION", "NIKON D90")
+    assert known_other.mismatch and "use other tables" in known_other.mismatch_reason
+
+
 def test_segment_layout_is_read(photo_bytes):
     layout = jpeg_tables.segment_layout(photo_bytes)
     assert layout[0] == "APP0-JFIF" and "APP1-Exif" in layout and layout[-1] == "SOS"

@@ -250,8 +250,10 @@ def fingerprint(
 ) -> Fingerprint:
     """Classify the tables (IJG / a known camera / unknown) and compare with EXIF Make/Model.
 
-    A mismatch is reported when (a) the tables are not IJG, belong to known cameras, and
-    none of those is of the EXIF make; or (b) the tables are IJG while every table the
+    A mismatch is reported when (a) the tables are not IJG, belong to known cameras, none
+    of those is of the EXIF make, and the database knows the EXIF camera model with other
+    tables (cameras of different makes share tables, so tables alone never prove the make
+    of an unknown camera); or (b) the tables are IJG while every table the
     database knows for the EXIF make and model is not (the camera does not write IJG
     tables, so software re-saved the file). With ``use_db=False`` only the IJG test runs.
     """
@@ -274,9 +276,15 @@ def fingerprint(
     elif cams:
         match = f"known_camera: {cam_names[0]}" + (f" (+{len(cam_names) - 1} more)" if len(cam_names) > 1 else "")
         brands = {normalize_make(e.get("make")) for e in cams}
-        if brand and brand not in brands:
+        known = by_model.get((brand, _norm_model(exif_model)), set()) if brand else set()
+        # Cameras of different makes share tables (the iPhone 4 and the HTC Desire do): only a
+        # camera model the database knows, whose originals use other tables, is contradicted.
+        if brand and brand not in brands and known and digest not in known:
             mismatch = True
-            reason = f"the tables are those of {', '.join(cam_names[:3])}, but EXIF names a {exif_make.strip()} camera"
+            reason = (
+                f"the tables are those of {', '.join(cam_names[:3])}, but the {exif_make.strip()} "
+                f"{exif_model.strip()} originals known to the database use other tables"
+            )
     else:
         match = "unknown"
     return Fingerprint(digest, match, ijg_q, cam_names, mismatch, reason)
