@@ -5,15 +5,8 @@ code before and after a change (each a list of roots: later roots win, so a root
 analyzers both share can be given to both), scores both with
 :mod:`vforensics.evaluation.grouped`, and prints the rows of issue 19's table side by side.
 
-``--recombine-jpeg BEFORE_JPEG_ROOT AFTER_ROOT`` first writes jpeg results for the current
-code without rerunning the DCT tests: it takes every sub-score from the earlier run and
-recomputes the table/encoder sub-score with the current code (the only part of the jpeg
-analyzer the encoder-fingerprint change touched), then combines them as the analyzer does.
-``--check N`` runs the full current jpeg analyzer on N of those cases and reports any score
-that differs, so the shortcut is verified rather than assumed.
-
-    python studies/held_out_before_after.py CASES.csv CAMERA_DIR --before R1 R2 --after R3 R2 \\
-        [--recombine-jpeg R1/jpeg R3] [--check 12]
+    python studies/held_out_before_after.py CASES.csv CAMERA_DIR --originals DIR \\
+        --before R1 R2 --after R3 R2 [--peer exiftool_digest.json]
 """
 
 from __future__ import annotations
@@ -21,74 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
-from vforensics.analyzers.jpeg import _analyzer as jpeg_analyzer
-from vforensics.evaluation import analyzer_runs, grouped
+from vforensics.evaluation import grouped
 from vforensics.evaluation.benchmarks.held_out_makes import CLASSES
-from vforensics.media import jpeg_tables
 from vforensics.scoring.tampering import MAP_WEIGHTS, RELIABILITY
-
-
-def recombine_jpeg(cases, before_jpeg: Path, after_root: Path) -> int:
-    out = after_root / "jpeg"
-    out.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for case in cases:
-        src = before_jpeg / f"{case.case_id}.json"
-        if not src.is_file():
-            continue
-        entry = json.loads(src.read_text())
-        details = entry.get("details", {})
-        if entry.get("status") == "ok" and "subscores" in details:
-            facts = jpeg_analyzer.read_file_facts(case.path.read_bytes())
-            assert facts is not None
-            fp = jpeg_tables.Fingerprint(
-                details["fingerprint"]["tables_hash"],
-                details["fingerprint"]["tables_match"],
-                details["fingerprint"]["ijg_quality"],
-                tuple(details["fingerprint"]["camera_matches"]),
-                details["fingerprint"]["fingerprint_mismatch"],
-                details["fingerprint"]["mismatch_reason"],
-            )
-            encoder = jpeg_analyzer._encoder(case.path.read_bytes(), fp, facts)
-            sub = dict(details["subscores"])
-            sub.pop("table_fingerprint", None)
-            if fp.mismatch:
-                sub["table_fingerprint"] = jpeg_analyzer.FINGERPRINT_MISMATCH
-            elif fp.ijg_quality is not None and not facts.make:
-                sub["table_fingerprint"] = jpeg_analyzer.IJG_WITHOUT_EXIF
-            elif fp.ijg_quality is not None:
-                sub["table_fingerprint"] = {
-                    "libjpeg_defaults": jpeg_analyzer.LIBJPEG_DEFAULTS_WITH_CAMERA_EXIF,
-                    "libjpeg_layout": jpeg_analyzer.LIBJPEG_LAYOUT_WITH_CAMERA_EXIF,
-                }.get(encoder["family"], jpeg_analyzer.IJG_WITH_CAMERA_EXIF)
-            keys = ("aligned_double", "nonaligned_double", "same_table_resave", "table_fingerprint", "file_layout")
-            double = jpeg_analyzer._combine([sub.get(k, 0.0) for k in keys])
-            entry["score"] = jpeg_analyzer._combine([double, sub.get("regions", 0.0)])
-            details["subscores"] = {k: round(v, 1) for k, v in sub.items()}
-            details["encoder"] = encoder
-        if entry.get("map"):
-            entry["map"] = str((before_jpeg / entry["map"]).resolve())
-        (out / src.name).write_text(json.dumps(entry))
-        written += 1
-    return written
-
-
-def check(cases, after_jpeg: Path, camera: Path, n: int) -> list[str]:
-    """Full runs of the current jpeg analyzer on ``n`` cases (every k-th) against the recombined scores."""
-    sample = cases[:: max(1, len(cases) // n)][:n]
-    makes = grouped.case_makes(sample, camera)
-    differences = []
-    with tempfile.TemporaryDirectory() as tmp:
-        analyzer_runs.run(sample, Path(tmp), ["jpeg"], 2, held_out_makes=makes)
-        for case in sample:
-            full = json.loads((Path(tmp) / "jpeg" / f"{case.case_id}.json").read_text())["score"]
-            recombined = json.loads((after_jpeg / f"{case.case_id}.json").read_text())["score"]
-            if full is None or recombined is None or abs(full - recombined) > 0.05:
-                differences.append(f"{case.case_id}: full {full} recombined {recombined}")
-    return differences
 
 
 def peer_aucs(cases, peer: dict, camera: Path) -> dict[str, dict]:
@@ -127,19 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("camera", type=Path)
     parser.add_argument("--before", type=Path, nargs="+", required=True)
     parser.add_argument("--after", type=Path, nargs="+", required=True)
-    parser.add_argument("--recombine-jpeg", type=Path, nargs=2, metavar=("BEFORE_JPEG", "AFTER_ROOT"))
-    parser.add_argument("--check", type=int, default=0)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--peer", type=Path, help="the exiftool_digest section's results JSON (per-case rule scores)")
     parser.add_argument("--per-make", type=int, default=2, help="the first N source photos of each make (0: all)")
     parser.add_argument("--originals", type=Path, required=True, help="where the camera originals' cases.csv is")
     args = parser.parse_args(argv)
     cases = grouped.protocol_cases(args.cases, args.camera, args.originals, CLASSES, args.per_make)
-    if args.recombine_jpeg:
-        print("recombined jpeg results:", recombine_jpeg(cases, *args.recombine_jpeg))
-        if args.check:
-            diffs = check(cases, args.recombine_jpeg[1] / "jpeg", args.camera, args.check)
-            print(f"full-run check on {args.check} cases: {len(diffs)} differ", *diffs, sep="\n  ")
     out = {}
     for name, roots in (("before", args.before), ("after", args.after)):
         scored = grouped.load(cases, roots, args.camera)
