@@ -7,7 +7,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 OUT ?= out
 
-.PHONY: setup demo test test-fast build lint generate lock clean bench peers train-model
+.PHONY: setup demo test test-fast build lint generate lock clean bench peers train-model gather-ai
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt layers/vforensics/requirements.txt layers/vforensics/pyproject.toml
@@ -48,8 +48,14 @@ generate: setup
 bench: setup
 	$(BIN)/python -m vforensics.evaluation.benchmarks
 
-# Retrain the AI-image detector (functions/model/ai_detector.onnx + .json) from ../shared/bench:
-# about 15 minutes on 2 CPU cores. torch lives in its own venv (Python 3.11, the CPU build).
+# Bring the AI and real images that ../shared/bench/ai/SOURCES.csv lists into ../ai-sources
+# (VF_AI_SOURCES; needs git and GitHub). The detector's training and its benchmark read them.
+gather-ai:
+	bash tools/gather_ai_sources.sh
+
+# Retrain the AI-image detector (functions/model/ai_detector.onnx + .json) by leave-one-family-out
+# from ../shared/bench and the gathered sources (make gather-ai): about 40 minutes on 2 CPU cores.
+# torch lives in its own venv (Python 3.11, the CPU build).
 TRAIN_PYTHON ?= python3.11
 train-model:
 	test -x .venv-train/bin/python || $(TRAIN_PYTHON) -m venv .venv-train

@@ -5,7 +5,10 @@ global average pool, one linear output), written out because torchvision does no
 beside the CPU torch build of these machines (DESIGN.md). ``width`` is the channel count of
 the first stage (torchvision: 64; every later stage doubles it); the detector uses a
 narrower network so that it trains on a 2-core CPU in minutes and its ONNX file stays small.
-The single output is a logit: > 0 means "AI-generated".
+``stages`` < 4 keeps only the first stages (NPR's detector, Tan et al. CVPR 2024, is a ResNet-50
+cut after its second stage: the residual's traces are local, and a shallow network has less
+room to learn the training generators' content). The single output is a logit: > 0 means
+"AI-generated".
 """
 
 from __future__ import annotations
@@ -34,18 +37,19 @@ class BasicBlock(nn.Module):
 
 
 class ResNet18(nn.Module):
-    def __init__(self, width: int = 64, in_channels: int = 3):
+    def __init__(self, width: int = 64, in_channels: int = 3, stages: int = 4):
         super().__init__()
+        self.stages = stages
         self.conv1 = nn.Conv2d(in_channels, width, 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, 2, 1)
-        stages, cin = [], width
-        for i in range(4):
+        blocks, cin = [], width
+        for i in range(stages):
             cout = width * 2**i
-            stages.append(nn.Sequential(BasicBlock(cin, cout, 1 if i == 0 else 2), BasicBlock(cout, cout, 1)))
+            blocks.append(nn.Sequential(BasicBlock(cin, cout, 1 if i == 0 else 2), BasicBlock(cout, cout, 1)))
             cin = cout
-        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.layers = nn.Sequential(*blocks)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(cin, 1)
         for m in self.modules():
@@ -57,5 +61,5 @@ class ResNet18(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.layers(x)
         return self.fc(torch.flatten(self.avgpool(x), 1)).squeeze(1)
