@@ -54,7 +54,7 @@ def test_comfyui_unet_loader_names_flux():
     }
     evidence = result.details["flag_evidence"]["ai_generator_tag"]
     assert "ComfyUI" in evidence and "flux1-dev" in evidence and "Flux.1" in evidence
-    assert "(Flux.1)" in result.interpretation and result.score == 0
+    assert "AI generator, Flux.1 (" in result.interpretation and result.score == 0
 
 
 def test_comfyui_checkpoints_name_their_families():

@@ -310,7 +310,7 @@ def _interpretation(
         )
     phrases = {flag: phrase for flag, phrase in FLAG_PHRASES.items() if flag in flags}
     if "ai_generator_tag" in phrases and generator and (name := generator.family or generator.generator):
-        phrases["ai_generator_tag"] += f" ({name})"
+        phrases["ai_generator_tag"] += f", {name}"
     text = "Metadata: " + "; ".join(phrases.values())
     text += f" ({band} concern)."
     if credentials.get("state") == "Invalid":
