@@ -73,17 +73,25 @@ def signer_credentials() -> tuple[bytes, bytes]:
 
 def sign_jpeg(jpeg: bytes, generator: str = "vforensics-tests", source_type: str = DIGITAL_CAPTURE) -> bytes:
     """``jpeg`` with an embedded, signed C2PA manifest (a c2pa.created action)."""
+    return sign_image(jpeg, "image/jpeg", generator, [{"action": "c2pa.created", "digitalSourceType": source_type}])
+
+
+def sign_image(data: bytes, mime: str, generator: str, actions: list[dict]) -> bytes:
+    """``data`` (a JPEG or PNG, by ``mime``) with a signed C2PA manifest holding ``actions``.
+
+    An action is a dict as C2PA writes it, e.g. ``{"action": "c2pa.created", "digitalSourceType":
+    TRAINED_ALGORITHMIC_MEDIA, "softwareAgent": {"name": "GPT-4o"}}`` for a generator's output.
+    """
     import c2pa
 
     chain, private = signer_credentials()
-    action = {"action": "c2pa.created", "digitalSourceType": source_type}
     manifest = {
         "claim_generator_info": [{"name": generator, "version": "1.0"}],
-        "title": "test.jpg",
-        "assertions": [{"label": "c2pa.actions", "data": {"actions": [action]}}],
+        "title": "test.png" if mime == "image/png" else "test.jpg",
+        "assertions": [{"label": "c2pa.actions", "data": {"actions": actions}}],
     }
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain, private, None))
     out = io.BytesIO()
     with c2pa.Builder(json.dumps(manifest)) as builder:
-        builder.sign(signer, "image/jpeg", io.BytesIO(jpeg), out)
+        builder.sign(signer, mime, io.BytesIO(data), out)
     return out.getvalue()

@@ -2,7 +2,8 @@
 
 The analyzer is :func:`analyze` (``_analyzer``); its readers are private: ``_exif_fields``,
 ``_exif_thumbnail``, ``_embedded`` (XMP, IPTC, ICC, PNG text), ``_content_credentials``
-(c2pa-python) and ``_exiftool`` (an optional full dump where ExifTool is installed).
+(c2pa-python), ``_generator_provenance`` (which AI generator the file says made it: the
+``ai_generator_tag`` evidence) and ``_exiftool`` (an optional full dump where ExifTool is installed).
 """
 
 from vforensics.analyzers.metadata._analyzer import CHECKS_RUN, FLAG_POINTS, NAME, analyze

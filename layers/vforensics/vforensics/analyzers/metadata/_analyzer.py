@@ -30,6 +30,7 @@ from vforensics.analyzers.metadata import _embedded as embedded_metadata
 from vforensics.analyzers.metadata import _exif_fields as exif_fields
 from vforensics.analyzers.metadata import _exif_thumbnail as exif_thumbnail
 from vforensics.analyzers.metadata import _exiftool as exiftool
+from vforensics.analyzers.metadata import _generator_provenance as generator_provenance
 from vforensics.media import file_structure, jpeg_tables
 from vforensics.media.image import Media
 
@@ -58,20 +59,6 @@ EDITORS = re.compile(
     r"picasa|photodirector|inpixio|movavi|befunky|meitu|airbrush|remini|photoroom",
     re.IGNORECASE,
 )
-#: names of image generators, whole words only (a "Gemini11" camera model is not Google Gemini)
-GENERATORS = re.compile(
-    r"\b(?:dall[-·\s]?e|midjourney|stable[\s_-]?diffusion|firefly|imagen|novelai|comfyui|automatic1111|"
-    r"invokeai|leonardo\.ai|dreamstudio|bing image creator|flux\.1|gpt-4o|gpt-image|openai|chatgpt|ideogram|"
-    r"nightcafe|google gemini|runway gen-?\d)\b",
-    re.IGNORECASE,
-)
-SYNTHETIC_SOURCE_TYPES = (
-    "trainedAlgorithmicMedia",
-    "compositeSynthetic",
-    "algorithmicMedia",
-    "compositeWithTrainedAlgorithmicMedia",
-)
-AI_PNG_KEYS = ("parameters", "prompt", "workflow", "sd-metadata", "invokeai_metadata", "dream")
 _DATE_TOLERANCE_S = 60
 
 
@@ -99,8 +86,12 @@ def analyze(media: Media) -> AnalyzerResult:
     credentials = content_credentials.read(data, info.mime)
     thumbnail, thumbnail_map = _thumbnail(data, structure, (info.width, info.height))
     tables = _tables_vs_camera(img, exif) if info.format == "JPEG" else None
+    generator, unparsed = generator_provenance.find(
+        exif, xmp, embedded_metadata.png_text(img, max_chars=None), credentials, data, exif_fields.user_comment(img)
+    )
+    warnings_found += unparsed
 
-    flags = _flags(info.format, exif, gps, xmp, texts, thumbnail, credentials, data)
+    flags = _flags(info.format, exif, gps, xmp, thumbnail, credentials, generator)
     score: float = sum(FLAG_POINTS[f] for f in flags)
     if credentials.get("state") == "Invalid":
         score += C2PA_INVALID_POINTS
@@ -117,6 +108,7 @@ def analyze(media: Media) -> AnalyzerResult:
         "icc_profile": embedded_metadata.icc_description(img),
         "png_text": texts,
         "c2pa": credentials,
+        "ai_generator": generator.to_dict() if generator else None,
         "thumbnail": thumbnail,
         "quantization_vs_camera": tables,
         "structure": structure,
@@ -132,11 +124,18 @@ def analyze(media: Media) -> AnalyzerResult:
         details["exiftool"] = dump
         details["readers"].append(f"exiftool {dump.get('version') or ''}".strip())
     extra = {"thumbnail_difference": thumbnail_map} if thumbnail_map is not None else {}
-    return AnalyzerResult("ok", score, _interpretation(flags, band, credentials), details, extra_maps=extra)
+    interpretation = _interpretation(flags, band, credentials, generator)
+    return AnalyzerResult("ok", score, interpretation, details, extra_maps=extra)
 
 
 def _flags(
-    fmt: str, exif: dict, gps: dict | None, xmp: dict, texts: dict, thumbnail: dict, credentials: dict, data: bytes
+    fmt: str,
+    exif: dict,
+    gps: dict | None,
+    xmp: dict,
+    thumbnail: dict,
+    credentials: dict,
+    generator: generator_provenance.GeneratorEvidence | None,
 ) -> dict[str, str]:
     """Each raised flag with its evidence, in a sentence."""
     flags: dict[str, str] = {}
@@ -156,8 +155,8 @@ def _flags(
         flags["gps_present"] = f"GPS position {gps['latitude']:.6f}, {gps['longitude']:.6f}"
     if reason := _date_inconsistency(exif, gps, xmp):
         flags["date_inconsistent"] = reason
-    if reason := _ai_generator_evidence(exif, xmp, texts, credentials, data):
-        flags["ai_generator_tag"] = reason
+    if generator is not None:
+        flags["ai_generator_tag"] = generator.sentence
     if credentials.get("present"):
         flags["c2pa_manifest"] = _c2pa_evidence(credentials)
     return flags
@@ -276,28 +275,6 @@ def _rewrite_corroboration(exif: dict, delta_s: float) -> list[str]:
     return found
 
 
-def _ai_generator_evidence(exif: dict, xmp: dict, texts: dict[str, str], credentials: dict, data: bytes) -> str | None:
-    source_types = [t for t in credentials.get("digital_source_types", []) if t in SYNTHETIC_SOURCE_TYPES]
-    if source_types:
-        return f"C2PA manifest declares digital source type {', '.join(source_types)}"
-    if (tool := credentials.get("claim_generator")) and (m := GENERATORS.search(tool)):
-        return f"C2PA claim generator names a generator: '{tool}' ({m.group(0)})"
-    source_type = xmp.get("digital_source_type", "")
-    if any(t in source_type for t in SYNTHETIC_SOURCE_TYPES):
-        return f"IPTC DigitalSourceType = {source_type}"
-    for field in ("Software", "Artist", "Make", "Model"):
-        if (value := exif.get(field)) and isinstance(value, str) and (m := GENERATORS.search(value)):
-            return f"EXIF {field} names a generator: '{value}' ({m.group(0)})"
-    if (tool := xmp.get("creator_tool")) and (m := GENERATORS.search(tool)):
-        return f"XMP CreatorTool names a generator: '{tool}'"
-    keys = [k for k in texts if k.lower() in AI_PNG_KEYS]
-    if keys:
-        return f"PNG text chunks written by image generators: {', '.join(keys)}"
-    if any(t.encode() in data[:4_000_000] for t in SYNTHETIC_SOURCE_TYPES):
-        return "IPTC digital source type for synthetic media found in the file"
-    return None
-
-
 def _c2pa_evidence(c: dict[str, Any]) -> str:
     if not c.get("validated"):
         return f"C2PA manifest present, not validated ({c.get('reason', 'no validator')})"
@@ -320,13 +297,21 @@ FLAG_PHRASES = {
 }
 
 
-def _interpretation(flags: dict[str, str], band: str, credentials: dict[str, Any]) -> str:
+def _interpretation(
+    flags: dict[str, str],
+    band: str,
+    credentials: dict[str, Any],
+    generator: generator_provenance.GeneratorEvidence | None = None,
+) -> str:
     if not flags:
         return (
             "Metadata shows no sign of editing. Metadata is easily removed or forged, so this is not proof "
             "that the image is original."
         )
-    text = "Metadata: " + "; ".join(phrase for flag, phrase in FLAG_PHRASES.items() if flag in flags)
+    phrases = {flag: phrase for flag, phrase in FLAG_PHRASES.items() if flag in flags}
+    if "ai_generator_tag" in phrases and generator and (name := generator.family or generator.generator):
+        phrases["ai_generator_tag"] += f", {name}"
+    text = "Metadata: " + "; ".join(phrases.values())
     text += f" ({band} concern)."
     if credentials.get("state") == "Invalid":
         text += " The C2PA manifest does NOT validate: the file or its manifest changed after signing."

@@ -24,6 +24,10 @@ import json
 from typing import Any
 
 MAX_ACTIONS = 20
+#: IPTC digital source types that mean "made (or changed) by a generative model"; the older
+#: ``algorithmicMedia`` (made by a formula, no training data) and ``compositeSynthetic`` (a
+#: composite, AI or not) do not.
+AI_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia")
 
 
 def find_manifest(data: bytes) -> bool:
@@ -56,13 +60,19 @@ def summarise(store: dict[str, Any]) -> dict[str, Any]:
     failures: dict[str, str] = {}
     for f in [*results.get("failure", []), *store.get("validation_status", [])]:
         failures.setdefault(str(f.get("code")), str(f.get("explanation", "")))
-    actions, source_types = [], []
+    actions, source_types, agents, ai_agents = [], [], [], []
     for assertion in active.get("assertions", []):
         if str(assertion.get("label", "")).startswith("c2pa.actions"):
             for action in (assertion.get("data") or {}).get("actions", [])[:MAX_ACTIONS]:
                 actions.append(action.get("action"))
-                if action.get("digitalSourceType"):
-                    source_types.append(str(action["digitalSourceType"]).rsplit("/", 1)[-1])
+                source_type = _source_type(action)
+                agent = _software_agent(action)
+                if source_type:
+                    source_types.append(source_type)
+                if agent and agent not in agents:
+                    agents.append(agent)
+                if agent and source_type in AI_SOURCE_TYPES and agent not in ai_agents:
+                    ai_agents.append(agent)
     generators = [g.get("name") for g in active.get("claim_generator_info", []) if isinstance(g, dict)]
     return {
         "state": store.get("validation_state") or ("Invalid" if failures else "Valid"),
@@ -74,5 +84,21 @@ def summarise(store: dict[str, Any]) -> dict[str, Any]:
         "title": active.get("title"),
         "actions": actions,
         "digital_source_types": sorted(set(source_types)),
+        "software_agents": agents,
+        "ai_software_agents": ai_agents,
         "manifests": len(store.get("manifests", {})),
     }
+
+
+def _source_type(action: dict[str, Any]) -> str | None:
+    """An action's IPTC digital source type (its last path segment), also where Adobe puts it."""
+    parameters = action["parameters"] if isinstance(action.get("parameters"), dict) else {}
+    value = action.get("digitalSourceType") or parameters.get("com.adobe.digitalSourceType")
+    return str(value).rsplit("/", 1)[-1][:100] if value else None
+
+
+def _software_agent(action: dict[str, Any]) -> str | None:
+    """The tool an action names: a string (C2PA 1.x) or a claim-generator-info object (2.x)."""
+    agent = action.get("softwareAgent")
+    name = agent.get("name") if isinstance(agent, dict) else agent
+    return str(name)[:200] if isinstance(name, str) and name else None

@@ -3,7 +3,8 @@
 - XMP (ISO 16684-1): ``xmp:CreatorTool``, the edit history ``xmpMM:History`` (one
   ``stEvt`` event per save: action, software, time), ``photoshop:DocumentAncestors`` (the
   documents pasted or placed into this one), ``Iptc4xmpExt:DigitalSourceType`` (IPTC's
-  vocabulary: ``trainedAlgorithmicMedia`` for AI output, ``compositeSynthetic`` ...).
+  vocabulary: ``trainedAlgorithmicMedia`` for AI output, ``compositeSynthetic`` ...), and
+  IPTC 2025.1's ``Iptc4xmpExt:AISystemUsed`` / ``AISystemVersionUsed``.
   XMP is read with regular expressions, not an XML parser: it is often malformed, and a
   huge packet must not cost more than a linear scan (``MAX_XMP_BYTES`` are read).
 - IPTC-IIM (Photoshop APP13): caption, byline, credit, source, keywords, via Pillow.
@@ -34,7 +35,7 @@ _IPTC_FIELDS = {
     (2, 55): "date_created",
 }
 _EVENT = re.compile(r"<rdf:li[^>]*?(?:/>|>.*?</rdf:li>)", re.DOTALL)
-_FIELD = r'{name}(?:="([^"]*)"|>([^<]*)<)'
+_FIELD = r'{name}(?:="([^"]*)"|>([^<]*)<|\s+rdf:resource="([^"]*)")'
 
 
 def read_xmp(img: Image.Image, data: bytes) -> dict[str, Any]:
@@ -55,6 +56,8 @@ def read_xmp(img: Image.Image, data: bytes) -> dict[str, Any]:
     for key, name in (
         ("creator_tool", "CreatorTool"),
         ("digital_source_type", "DigitalSourceType"),
+        ("ai_system", "AISystemUsed"),
+        ("ai_system_version", "AISystemVersionUsed"),
         ("create_date", "xmp:CreateDate"),
         ("modify_date", "xmp:ModifyDate"),
         ("metadata_date", "xmp:MetadataDate"),
@@ -79,7 +82,7 @@ def _field(text: str, name: str) -> str | None:
     m = re.search(_FIELD.format(name=re.escape(name)), text)
     if m is None:
         return None
-    return (m.group(1) or m.group(2) or "").strip()[:300] or None
+    return (m.group(1) or m.group(2) or m.group(3) or "").strip()[:300] or None
 
 
 def _history(text: str) -> list[dict[str, str]]:
@@ -130,9 +133,9 @@ def icc_description(img: Image.Image) -> str | None:
         return "unreadable ICC profile"
 
 
-def png_text(img: Image.Image) -> dict[str, str]:
-    """PNG text chunks (keyword -> text, each cut to ``MAX_TEXT_CHARS``)."""
+def png_text(img: Image.Image, max_chars: int | None = MAX_TEXT_CHARS) -> dict[str, str]:
+    """PNG text chunks (keyword -> text, each cut to ``max_chars``; whole with ``None``)."""
     texts = getattr(img, "text", None)
     if not isinstance(texts, dict):
         return {}
-    return {str(k)[:80]: str(v)[:MAX_TEXT_CHARS] for k, v in texts.items()}
+    return {str(k)[:80]: str(v)[:max_chars] for k, v in texts.items()}

@@ -14,6 +14,9 @@ from PIL import ExifTags, Image
 
 IFD_EXIF, IFD_GPS = 0x8769, 0x8825
 TAG_DATETIME = 0x0132
+TAG_USER_COMMENT = 0x9286
+#: a UserComment larger than this (bytes) is not decoded (Automatic1111's parameters are a few kB)
+MAX_USER_COMMENT_BYTES = 1_000_000
 TIFF_TAGS = {
     "Make": 0x010F,
     "Model": 0x0110,
@@ -73,6 +76,32 @@ def read_exif(img: Image.Image) -> tuple[dict, dict | None, dict, str | None]:
             if v is not None:
                 all_tags[name] = v
     return selected, gps_position(gps_ifd), all_tags, None
+
+
+def user_comment(img: Image.Image) -> str | None:
+    """The EXIF UserComment as text, its 8-byte character code decoded; None when absent or too large.
+
+    Automatic1111 stores its generation parameters there in JPEG and WebP output: the code
+    ``UNICODE`` (and a zero byte), then UTF-16, big-endian as piexif writes it (the byte order
+    is told by where the zero bytes of ASCII text fall).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = img.getexif().get_ifd(IFD_EXIF).get(TAG_USER_COMMENT)
+    except Exception:  # malformed EXIF is reported by read_exif
+        return None
+    if isinstance(raw, str):
+        return raw[:MAX_USER_COMMENT_BYTES] or None
+    if not isinstance(raw, bytes) or len(raw) <= 8 or len(raw) > MAX_USER_COMMENT_BYTES:
+        return None
+    code, body = raw[:8], raw[8:]
+    if code.startswith(b"UNICODE"):
+        big_endian = body[:64:2].count(0) >= body[1:64:2].count(0)
+        text = body.decode("utf-16-be" if big_endian else "utf-16-le", "replace")
+    else:  # ASCII, JIS or undefined (all zeros): read as UTF-8, which ASCII is
+        text = body.decode("utf-8", "replace")
+    return text.strip("\x00 ") or None
 
 
 def gps_position(gps_ifd: dict) -> dict | None:
