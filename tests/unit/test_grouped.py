@@ -190,6 +190,7 @@ def test_held_out_noise_anchors_score_each_fold_and_are_reported_beside_the_ship
     assert figures["fits"] != n["fits"] and figures["fits"][0]["reliability"]["noise"] > 0
     text = held_out_makes.to_markdown(figures | {"per_make": 2})
     assert "Noise score calibration held out too" in text and "| without fold 0 | 32 |" in text
+    assert "The noise reliability stays 0 in every fold" not in text
     assert "noise alone, anchors held out" in text and "A noise score of 40 or more on them" in text
     assert "Noise score calibration" not in held_out_makes.to_markdown(
         figures | {"noise_calibration": None, "per_make": 2}

@@ -179,6 +179,13 @@ def _noise_markdown(results: dict[str, Any]) -> list[str]:
         )
     header = ["noise anchors", "originals fitted on", "median", "p95", "noise reliability", "originals' weight"]
     lines += [table(header, rows), ""]
+    if all(fit["reliability"]["noise"] == 0 for fit in n["fits"].values()):
+        lines += [
+            "The noise reliability stays 0 in every fold, so the overall score does not read the noise score "
+            "and its held-out figures cannot move with the anchors; what can move is the noise score itself "
+            "(its AUC alone and its share at 40 or more, below).",
+            "",
+        ]
     rows = []
     for cls, v in n["classes"].items():
         rows.append(
