@@ -82,8 +82,119 @@ def test_figures_and_their_markdown_report_held_out_and_shipped_side_by_side(tmp
     assert set(figures["classes"]) == {"resave"} and figures["classes"]["resave"]["n"] == 25
     o = figures["originals"]
     assert o["n"] == 25 and o["aligned_double_at_least_50"] == 1 and o["flag_rates"]["thumbnail_mismatch"] == 0.04
+    assert figures["noise_calibration"] is None  # no noise statistic to fit it on
     text = held_out_makes.to_markdown(figures | {"per_make": 2})
     assert "| resave (25) |" in text and "held out" in text and "Reliabilities fitted without each fold" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# The noise score's calibration, held out
+
+
+def _noise_scored(tmp_path: Path, seed: int = 2, n: int = 60) -> list[grouped.Scored]:
+    """Cases of 5 makes (make i = fold i): originals' z99 about 2-4, edits' higher; the cached
+    noise score is the shipped calibration's, the other features noise-free of information."""
+    from vforensics.analyzers.noise import _analyzer as noise
+
+    rng = np.random.default_rng(seed)
+    scored = []
+    for i in range(n):
+        label = "original" if i % 2 else "splice"
+        z99 = float(rng.uniform(1.5, 4.5) if label == "original" else rng.uniform(2.5, 8.0))
+        results = {f: {"status": "ok", "score": float(rng.uniform(0, 30))} for f in grouped.FEATURES}
+        results["noise"] = {"status": "ok", "score": noise.to_score(z99), "details": {"inconsistency_z_p99": z99}}
+        scored.append(grouped.Scored(_case(tmp_path, label, f"m{i % 5}_{i}.jpg"), i % 5, f"m{i % 5}", results, {}))
+    return scored
+
+
+def _with_z99(s: grouped.Scored, z99: float) -> grouped.Scored:
+    results = s.results | {"noise": s.results["noise"] | {"details": {"inconsistency_z_p99": z99}}}
+    return grouped.Scored(s.case, s.fold, s.make, results, {})
+
+
+def test_noise_calibration_of_a_fold_never_uses_the_held_out_makes_originals(tmp_path):
+    from vforensics.analyzers.noise import _calibration as noise_calibration
+
+    scored = _noise_scored(tmp_path)
+    fit_on = [s.case.label == "original" for s in scored]
+    anchors = grouped.noise_calibration_by_fold(scored, fit_on, [0, 1, 2, 3, 4])
+    for k, v in anchors.items():
+        train = [grouped.noise_z99(s) for s, use in zip(scored, fit_on, strict=True) if use and s.fold != k]
+        assert (v["median"], v["p95"]) == noise_calibration.fit_calibration(train) and v["n"] == len(train) == 24
+    # fold 0's originals turned into wild outliers: fold 0's anchors do not move, every other fold's do
+    wild = [_with_z99(s, 50.0) if s.fold == 0 and s.case.label == "original" else s for s in scored]
+    again = grouped.noise_calibration_by_fold(wild, fit_on, [0, 1, 2, 3, 4])
+    assert again[0] == anchors[0]
+    assert all(again[k]["p95"] > anchors[k]["p95"] for k in (1, 2, 3, 4))
+    # edits, and originals left out of the fit (fit_on False), never enter it
+    edits_wild = [_with_z99(s, 50.0) if s.case.label != "original" else s for s in scored]
+    assert grouped.noise_calibration_by_fold(edits_wild, fit_on, [0, 1, 2, 3, 4]) == anchors
+    some_out = [use and i not in (1, 3) for i, use in enumerate(fit_on)]
+    outside_wild = [_with_z99(s, 50.0) if i in (1, 3) else s for i, s in enumerate(scored)]
+    assert grouped.noise_calibration_by_fold(outside_wild, some_out, [0, 1, 2, 3, 4]) == (
+        grouped.noise_calibration_by_fold(scored, some_out, [0, 1, 2, 3, 4])
+    )
+
+
+def test_noise_scores_follow_the_anchors_and_skip_cases_without_a_statistic(tmp_path):
+    scored = _noise_scored(tmp_path, n=10)
+    shipped = grouped.noise_scores(scored, 2.4, 4.1)
+    np.testing.assert_allclose(shipped, [s.results["noise"]["score"] for s in scored], atol=0.005)
+    assert (grouped.noise_scores(scored, 3.0, 5.0) <= shipped).all()  # higher anchors, lower scores
+    skipped = grouped.Scored(scored[0].case, 0, "m0", scored[0].results | {"noise": {"status": "skipped"}}, {})
+    assert grouped.noise_z99(skipped) is None and grouped.noise_scores([skipped], 2.4, 4.1).tolist() == [0.0]
+
+
+def test_noise_calibration_is_fitted_on_originals_of_the_shipped_sizes(tmp_path):
+    from PIL import Image
+
+    sizes = {"big": (640, 512), "small": (640, 480), "edit": (640, 512)}
+    scored = []
+    for name, size in sizes.items():
+        Image.new("RGB", size, (128, 128, 128)).save(tmp_path / f"{name}.jpg")
+        case = Case(tmp_path, f"{name}.jpg", "splice" if name == "edit" else "original", None, "camera", source=name)
+        results = {"noise": {"status": "ok", "score": 10.0, "details": {"inconsistency_z_p99": 2.4}}}
+        scored.append(grouped.Scored(case, 0, "m", results, {}))
+    skipped = Case(tmp_path, "big.jpg", "original", None, "camera", source="big")
+    scored.append(grouped.Scored(skipped, 0, "m", {"noise": {"status": "skipped", "score": None}}, {}))
+    missing = Case(tmp_path, "gone.jpg", "original", None, "camera", source="gone")
+    scored.append(grouped.Scored(missing, 0, "m", scored[0].results, {}))
+    assert grouped.noise_fit_originals(scored).tolist() == [True, False, False, False, False]
+
+
+@pytest.mark.slow
+def test_held_out_noise_anchors_score_each_fold_and_are_reported_beside_the_shipped(tmp_path, monkeypatch):
+    from vforensics.evaluation import calibration
+    from vforensics.evaluation.benchmarks import held_out_makes
+
+    monkeypatch.setattr(calibration, "STEPS", 400)  # three held-out fits: converged enough, 10x faster
+    scored = _noise_scored(tmp_path, n=80)
+    fit_on = [s.case.label == "original" for s in scored]
+    anchors = grouped.noise_calibration_by_fold(scored, fit_on, [0, 1, 2, 3, 4])
+    shipped = {f: 0.5 for f in grouped.FEATURES}
+    fit = grouped.held_out(scored, shipped, {k: (v["median"], v["p95"]) for k, v in anchors.items()})
+    fold = np.array([s.fold for s in scored])
+    for k, v in anchors.items():
+        np.testing.assert_allclose(
+            fit["noise"][fold == k], grouped.noise_scores(scored, v["median"], v["p95"])[fold == k], atol=1e-9
+        )
+    assert fit["fits"][0]["reliability"]["noise"] > 0  # the noise score separates these cases
+    figures = grouped.figures(scored, shipped, {"noise": 0.5, "jpeg": 0.3}, noise_fit_on=fit_on)
+    n = figures["noise_calibration"]
+    assert n["without_fold"] == anchors and n["fits"] == fit["fits"]
+    assert n["shipped"] == {"median": 2.4, "p95": 4.1} and n["all_folds"]["n"] == 40
+    assert n["shipped_anchors_max_score_difference"] <= 0.01
+    assert n["originals"]["n"] == n["originals"]["n_fit_on"] == 40
+    assert set(n["classes"]) == {"splice"} and n["classes"]["splice"]["noise_auc_held_out"] > 0.7
+    # the figures beside it are those with the cached (shipped-anchor) noise scores
+    assert figures["fits"] != n["fits"] and figures["fits"][0]["reliability"]["noise"] > 0
+    text = held_out_makes.to_markdown(figures | {"per_make": 2})
+    assert "Noise score calibration held out too" in text and "| without fold 0 | 32 |" in text
+    assert "The noise reliability stays 0 in every fold" not in text
+    assert "noise alone, anchors held out" in text and "A noise score of 40 or more on them" in text
+    assert "Noise score calibration" not in held_out_makes.to_markdown(
+        figures | {"noise_calibration": None, "per_make": 2}
+    )
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from vforensics.analyzers.noise import _analyzer as noise
+from vforensics.analyzers.noise import _calibration as noise_calibration
 from vforensics.analyzers.noise import _cooccurrence as noise_cooccurrence
 from vforensics.analyzers.noise import _levels as noise_levels
 from vforensics.media.image import Media
@@ -123,6 +124,44 @@ def test_cell_median_is_numpys_median(length):
     cells = np.random.default_rng(length).normal(size=(7, 5, length)).astype(np.float32)
     cells[0, 0] = 1.0  # ties
     np.testing.assert_allclose(noise_levels._median_last(cells), np.median(cells, axis=-1), rtol=0, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# Score calibration
+
+
+def test_shipped_score_is_the_calibration_at_the_shipped_anchors():
+    for z99 in (0.0, 1.0, noise.ORIGINAL_MEDIAN, 3.3, noise.ORIGINAL_P95, 5.0, 7.5, 20.0):
+        assert noise.to_score(z99) == noise_calibration.score_from_z99(z99, noise.ORIGINAL_MEDIAN, noise.ORIGINAL_P95)
+    assert noise.to_score(noise.ORIGINAL_MEDIAN) == pytest.approx(10.0)
+    assert noise.to_score(noise.ORIGINAL_P95) == pytest.approx(40.0)
+    assert noise.to_score(100.0) == 100.0 and noise.to_score(0.0) == 0.0
+
+
+def test_calibration_is_fitted_on_the_originals_it_is_given():
+    z99s = np.linspace(1.0, 5.0, 101)  # median 3.0, p95 4.8
+    median, p95 = noise_calibration.fit_calibration(z99s)
+    assert (median, p95) == pytest.approx((3.0, 4.8))
+    assert noise_calibration.score_from_z99(median, median, p95) == pytest.approx(10.0)
+    assert noise_calibration.score_from_z99(p95, median, p95) == pytest.approx(40.0)
+    # about 5% of the originals it was fitted on reach 40 (the analyzer's MEDIUM band)
+    scores = [noise_calibration.score_from_z99(z, median, p95) for z in z99s]
+    assert sum(s >= noise.MEDIUM_AT - 1e-9 for s in scores) == 6
+    # a set with more noise inconsistency moves both anchors up, and the same z99 scores lower
+    shifted = noise_calibration.fit_calibration(z99s + 1.0)
+    assert shifted == pytest.approx((4.0, 5.8))
+    assert noise_calibration.score_from_z99(4.0, *shifted) < noise_calibration.score_from_z99(4.0, median, p95)
+    with pytest.raises(ValueError):
+        noise_calibration.fit_calibration([])
+    with pytest.raises(ValueError):
+        noise_calibration.fit_calibration([2.0] * 10)
+
+
+def test_calibration_originals_are_the_synth_sources_up_to_20_mp():
+    assert noise_calibration.fits_calibration(640, 512)
+    assert not noise_calibration.fits_calibration(640, 511)
+    assert noise_calibration.fits_calibration(5000, 4000)
+    assert not noise_calibration.fits_calibration(5000, 4001)
 
 
 # ---------------------------------------------------------------------------------------------

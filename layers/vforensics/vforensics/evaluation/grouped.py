@@ -16,9 +16,18 @@ benchmark is therefore refitted here without the make it is measured on:
 - every case is scored by the fit that did not see its make, and the figures are computed
   on those held-out scores: pooled over the folds, and per fold (mean and worst).
 
-Hand-set constants (the zero points of each analyzer's sub-scores) were chosen on all the
-benchmark's makes and are not refitted, so these held-out figures are still an upper bound
-for them; the pooled ("as shipped") figures beside them are the optimistic ones.
+The noise analyzer's score calibration (the p99 of its window z-scores mapped to 10 at the
+camera originals' median and 40 at their 95th percentile,
+:mod:`vforensics.analyzers.noise._calibration`) was fitted on every make too. Beside the
+figures above, :func:`figures` reports them once more with it held out
+(:func:`noise_calibration_by_fold`: for each fold the two anchors are refitted on the other
+folds' camera originals, every case's noise score is recomputed from its cached z99 with the
+anchors of its fold, and the reliabilities are refitted on those scores).
+
+Other hand-set constants (the zero points of each analyzer's sub-scores, the noise map's z
+thresholds) were chosen on all the benchmark's makes and are not refitted, so these held-out
+figures are still an upper bound for them; the pooled ("as shipped") figures beside them are
+the optimistic ones.
 
 This is the grouped cross-validation of e.g. Roberts et al., "Cross-validation strategies
 for data with temporal, spatial, hierarchical, or phylogenetic structure", Ecography 40(8),
@@ -35,7 +44,10 @@ from typing import Any
 
 import cv2
 import numpy as np
+from PIL import Image
 
+from vforensics.analyzers.noise import _analyzer as noise_analyzer
+from vforensics.analyzers.noise import _calibration as noise_calibration
 from vforensics.evaluation.analyzer_runs import load_results
 from vforensics.evaluation.calibration import fit_reliabilities, noisy_or
 from vforensics.evaluation.cases import ORIGINAL, Case, read_cases
@@ -59,6 +71,9 @@ __all__ = [
     "held_out",
     "load",
     "make_folds",
+    "noise_calibration_by_fold",
+    "noise_fit_originals",
+    "noise_scores",
     "protocol_cases",
 ]
 #: The analyzers whose scores the held-out fit combines. ela and cfa get reliability 0 in the
@@ -81,6 +96,7 @@ NEGATIVE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 MAX_FLAGGED = 0.05  # the shipped fit's target: at most 5% of untouched originals MEDIUM or HIGH
 MEDIUM_AT = 35.0  # = vforensics.scoring.tampering.MEDIUM_AT
 JPEG_MEDIUM_AT = 25.0  # = the jpeg analyzer's MEDIUM band
+NOISE_MEDIUM_AT = noise_analyzer.MEDIUM_AT  # the noise analyzer's MEDIUM band (40)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,23 +164,94 @@ def _choose_and_fit(x: np.ndarray, y: np.ndarray, inner: np.ndarray) -> tuple[np
     return fit_reliabilities(x, y, FEATURES, chosen).reliability, chosen
 
 
-def held_out(scored: Sequence[Scored], shipped: Mapping[str, float]) -> dict[str, Any]:
-    """Per-case likelihoods as shipped and from the fit without the case's fold, with the fits."""
+def held_out(
+    scored: Sequence[Scored],
+    shipped: Mapping[str, float],
+    noise_anchors: Mapping[int, tuple[float, float]] | None = None,
+) -> dict[str, Any]:
+    """Per-case likelihoods as shipped and from the fit without the case's fold, with the fits.
+
+    With ``noise_anchors`` (fold -> (median, p95), :func:`noise_calibration_by_fold`) the fit
+    without fold k, and the scoring of fold k, see every case's noise score recomputed from its
+    z99 with fold k's anchors instead of the cached (shipped) one. ``noise`` holds the noise
+    score (0..100) each case was scored with."""
     x = np.array([[s.score(f) for f in FEATURES] for s in scored])
     y = np.array([0.0 if s.case.label == ORIGINAL else 1.0 for s in scored])
     fold = np.array([s.fold for s in scored])
+    column = FEATURES.index("noise")
     p_held = np.zeros(len(y))
+    noise_used = x[:, column].copy()
     fits = {}
     for k in sorted(set(fold.tolist())):
         test = fold == k
-        reliability, weight = _choose_and_fit(x[~test], y[~test], fold[~test])
-        p_held[test] = noisy_or(x[test], reliability)
+        xk = x
+        if noise_anchors is not None:
+            xk = x.copy()
+            xk[:, column] = noise_scores(scored, *noise_anchors[int(k)]) / 100.0
+            noise_used[test] = xk[test, column]
+        reliability, weight = _choose_and_fit(xk[~test], y[~test], fold[~test])
+        p_held[test] = noisy_or(xk[test], reliability)
         fits[int(k)] = {
             "originals_weight": weight,
             "reliability": {f: round(float(r), 3) for f, r in zip(FEATURES, reliability, strict=True)},
         }
     p_shipped = noisy_or(x, np.array([shipped.get(f, 0.0) for f in FEATURES]))
-    return {"held_out": 100 * p_held, "shipped": 100 * p_shipped, "fits": fits}
+    return {"held_out": 100 * p_held, "shipped": 100 * p_shipped, "fits": fits, "noise": 100 * noise_used}
+
+
+# ---------------------------------------------------------------------------------------------
+# The noise score's calibration, held out
+
+
+def noise_z99(s: Scored) -> float | None:
+    """The noise analyzer's statistic (p99 of its window z-scores) for the case, None where it did not apply."""
+    r = s.results.get("noise", {})
+    z99 = r.get("details", {}).get("inconsistency_z_p99") if r.get("status") == "ok" else None
+    return None if z99 is None else float(z99)
+
+
+def _photo_fits_calibration(path: Path) -> bool:
+    try:
+        with Image.open(path) as img:
+            return noise_calibration.fits_calibration(*img.size)
+    except (OSError, ValueError):
+        return False
+
+
+def noise_fit_originals(scored: Sequence[Scored]) -> np.ndarray:
+    """Which cases the noise calibration is fitted on: as the shipped anchors, the camera
+    originals on which the analyzer applied, of a short side >= 512 px and at most 20 MP."""
+    return np.array(
+        [
+            s.case.label == ORIGINAL and noise_z99(s) is not None and _photo_fits_calibration(s.case.path)
+            for s in scored
+        ],
+        dtype=bool,
+    )
+
+
+def noise_calibration_by_fold(
+    scored: Sequence[Scored], fit_on: Sequence[bool] | np.ndarray, folds_present: Sequence[int]
+) -> dict[int, dict[str, Any]]:
+    """Fold k -> the noise anchors (median, p95 of z99) fitted on the ``fit_on`` cases of the other folds."""
+    fold = np.array([s.fold for s in scored])
+    z99 = [noise_z99(s) for s in scored]
+    out = {}
+    for k in folds_present:
+        values = [z for z, use, f in zip(z99, fit_on, fold, strict=True) if use and f != k and z is not None]
+        median, p95 = noise_calibration.fit_calibration(values)
+        out[int(k)] = {"median": median, "p95": p95, "n": len(values)}
+    return out
+
+
+def noise_scores(scored: Sequence[Scored], median: float, p95: float) -> np.ndarray:
+    """Every case's noise score (0..100, rounded as the analyzer reports it) from its z99 with these anchors."""
+    return np.array(
+        [
+            0.0 if (z := noise_z99(s)) is None else round(noise_calibration.score_from_z99(z, median, p95), 2)
+            for s in scored
+        ]
+    )
 
 
 def _auc(scored: Sequence[Scored], values: np.ndarray, label: str, where: np.ndarray | None = None) -> float | None:
@@ -176,9 +263,16 @@ def _auc(scored: Sequence[Scored], values: np.ndarray, label: str, where: np.nda
 
 
 def figures(
-    scored: Sequence[Scored], shipped: Mapping[str, float], shipped_map_weights: Mapping[str, float] | None = None
+    scored: Sequence[Scored],
+    shipped: Mapping[str, float],
+    shipped_map_weights: Mapping[str, float] | None = None,
+    noise_fit_on: Sequence[bool] | np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Everything the benchmark section prints: AUCs, false alarms and flags, pooled and per fold."""
+    """Everything the benchmark section prints: AUCs, false alarms and flags, pooled and per fold.
+
+    ``noise_calibration`` holds the same figures with the noise score's calibration held out
+    too, fitted on the ``noise_fit_on`` cases (default :func:`noise_fit_originals`); None when
+    no case has a noise statistic to fit it on."""
     fit = held_out(scored, shipped)
     fold = np.array([s.fold for s in scored])
     jpeg = np.array([100 * s.score("jpeg") for s in scored])
@@ -205,6 +299,10 @@ def figures(
             "jpeg_auc_fold_min": min(jpeg_fold) if jpeg_fold else None,
         }
     out["originals"] = _originals(scored, fit, originals, fold, folds_present)
+    fit_on = noise_fit_originals(scored) if noise_fit_on is None else np.asarray(noise_fit_on, dtype=bool)
+    out["noise_calibration"] = (
+        _noise_held_out(scored, shipped, fit, fit_on, classes, folds_present) if fit_on.any() else None
+    )
     out["maps"] = map_weights_by_fold(scored, folds_present)
     out["combined_f1"] = combined_f1(scored, out["maps"], shipped_map_weights)
     return out
@@ -240,6 +338,74 @@ def _originals(
         "copy_move_at_least_50": int(sum(100 * s.score("copy_move") >= 50 for s in rows)),
         "flag_rates": {f: round(n / len(rows), 4) for f, n in sorted(flags.items())} if rows else {},
     }
+
+
+def _noise_held_out(
+    scored: Sequence[Scored],
+    shipped: Mapping[str, float],
+    fit: dict[str, Any],
+    fit_on: np.ndarray,
+    classes: list[str],
+    folds_present: list[int],
+) -> dict[str, Any]:
+    """The held-out figures again with the noise anchors fitted without each fold, beside the shipped anchors."""
+    fold = np.array([s.fold for s in scored])
+    originals = np.array([s.case.label == ORIGINAL for s in scored])
+    anchors = noise_calibration_by_fold(scored, fit_on, folds_present)
+    again = held_out(scored, shipped, {k: (v["median"], v["p95"]) for k, v in anchors.items()})
+    noise_shipped, noise_held = fit["noise"], again["noise"]
+    z99 = [z for z, use in zip((noise_z99(s) for s in scored), fit_on, strict=True) if use and z is not None]
+    median, p95 = noise_calibration.fit_calibration(z99)
+    reproduced = noise_scores(scored, noise_analyzer.ORIGINAL_MEDIAN, noise_analyzer.ORIGINAL_P95)
+
+    def share(values: np.ndarray, at: float, where: np.ndarray) -> float:
+        return round(float((values[where] >= at).mean()), 4) if where.any() else 0.0
+
+    out: dict[str, Any] = {
+        "shipped": {"median": noise_analyzer.ORIGINAL_MEDIAN, "p95": noise_analyzer.ORIGINAL_P95},
+        "all_folds": {"median": median, "p95": p95, "n": len(z99)},
+        "without_fold": anchors,
+        # the shipped anchors applied to the cached z99 (rounded to 0.001) against the cached scores
+        "shipped_anchors_max_score_difference": round(float(np.max(np.abs(reproduced - noise_shipped))), 3),
+        "fits": again["fits"],
+        "classes": {},
+    }
+    for cls in classes:
+        is_cls = np.array([s.case.label == cls for s in scored])
+        per_fold = [
+            v for v in (_auc(scored, again["held_out"], cls, fold == k) for k in folds_present) if v is not None
+        ]
+        out["classes"][cls] = {
+            "auc_held_out": _auc(scored, again["held_out"], cls),
+            "auc_held_out_fold_min": min(per_fold) if per_fold else None,
+            "noise_auc_shipped": _auc(scored, noise_shipped, cls),
+            "noise_auc_held_out": _auc(scored, noise_held, cls),
+            "noise_medium_or_high_shipped": share(noise_shipped, NOISE_MEDIUM_AT, is_cls),
+            "noise_medium_or_high_held_out": share(noise_held, NOISE_MEDIUM_AT, is_cls),
+        }
+    held = again["held_out"]
+    out["originals"] = {
+        "n": int(originals.sum()),
+        "n_fit_on": int(fit_on.sum()),
+        "medium_or_high_held_out": share(held, MEDIUM_AT, originals),
+        "medium_or_high_held_out_by_fold": {
+            int(k): share(held, MEDIUM_AT, originals & (fold == k)) for k in folds_present
+        },
+        "flagged_held_out": sorted(
+            s.case.source for s, o, v in zip(scored, originals, held, strict=True) if o and v >= MEDIUM_AT
+        ),
+        "noise_medium_or_high_shipped": share(noise_shipped, NOISE_MEDIUM_AT, originals),
+        "noise_medium_or_high_held_out": share(noise_held, NOISE_MEDIUM_AT, originals),
+        "noise_medium_or_high_fit_on_shipped": share(noise_shipped, NOISE_MEDIUM_AT, fit_on),
+        "noise_medium_or_high_fit_on_held_out": share(noise_held, NOISE_MEDIUM_AT, fit_on),
+        "noise_medium_or_high_shipped_by_fold": {
+            int(k): share(noise_shipped, NOISE_MEDIUM_AT, originals & (fold == k)) for k in folds_present
+        },
+        "noise_medium_or_high_held_out_by_fold": {
+            int(k): share(noise_held, NOISE_MEDIUM_AT, originals & (fold == k)) for k in folds_present
+        },
+    }
+    return out
 
 
 def _mcc_best(s: Scored, name: str) -> float:

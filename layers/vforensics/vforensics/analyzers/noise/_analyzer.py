@@ -58,7 +58,9 @@ change both. The main map is the mean of the two maps, which are also written as
 Level map: per window, 0.05 at ``Z_FLOOR`` robust spreads (the usual variation), 0.5 at
 ``Z_REGION`` = 3, 1 from ``Z_FULL`` = 5, piecewise linear. Score: the 99th percentile of z over
 the usable windows, mapped piecewise linearly so that the median camera original (see
-``ORIGINAL_MEDIAN``) gives 10 and the originals' 95th percentile gives 40.
+``ORIGINAL_MEDIAN``) gives 10 and the originals' 95th percentile gives 40
+(:mod:`~vforensics.analyzers.noise._calibration`, which also refits the two anchors on other
+originals for the held-out-by-make protocol).
 
 Limitations, stated in the interpretation: texture, focus blur, flat or saturated areas and
 brightness changes also move the estimate; JPEG compression (quality under about 90), resizing
@@ -74,6 +76,7 @@ import cv2
 import numpy as np
 
 from vforensics.analyzers.base import AnalyzerResult, level
+from vforensics.analyzers.noise import _calibration as noise_calibration
 from vforensics.analyzers.noise import _cooccurrence as noise_cooccurrence
 from vforensics.analyzers.noise import _levels as noise_levels
 from vforensics.media.image import Media
@@ -90,9 +93,10 @@ MIN_SPREAD = 0.4  # floor of the robust spread of log2 levels (0.4 = 32% in sigm
 HIGHER_WEIGHT = 1.0  # weight of locally higher noise relative to locally lower noise
 Z_FLOOR, Z_FULL = 1.0, 5.0  # map: 0.05 at Z_FLOOR (usual variation), 0.5 at Z_REGION, 1 from Z_FULL
 Z_REGION = 3.0  # z of a window counted as deviating (map >= 0.5)
-# Score calibration: p99 of z over usable windows -> 10 at ORIGINAL_MEDIAN, 40 at ORIGINAL_P95: the
-# median and 95th percentile over the 79 camera originals of shared/bench/camera with a short side
-# of at least 512 px and at most 20 MP on which the analyzer applies (vforensics synth's sources).
+# Score calibration (_calibration.score_from_z99): p99 of z over usable windows -> 10 at ORIGINAL_MEDIAN,
+# 40 at ORIGINAL_P95: the median and 95th percentile (_calibration.fit_calibration: 2.367, 4.067) over the
+# 79 camera originals of shared/bench/camera with a short side of at least 512 px and at most 20 MP on
+# which the analyzer applies (vforensics synth's sources), rounded to 0.1.
 ORIGINAL_MEDIAN, ORIGINAL_P95 = 2.4, 4.1
 MEDIUM_AT, HIGH_AT = 40.0, 70.0  # score bands
 SPEC_MAX_SIDE = 2048  # the spec's residual statistics are computed at this size
@@ -157,10 +161,7 @@ def spec_statistics(gray: np.ndarray) -> tuple[float, float]:
 
 def to_score(z99: float) -> float:
     """p99 of the window z-scores -> 0..100: 10 at a typical original, 40 at the originals' p95 (piecewise linear)."""
-    spread = ORIGINAL_P95 - ORIGINAL_MEDIAN
-    return float(
-        np.interp(z99, [0.0, ORIGINAL_MEDIAN, ORIGINAL_P95, ORIGINAL_P95 + 2 * spread], [0.0, 10.0, 40.0, 100.0])
-    )
+    return noise_calibration.score_from_z99(z99, ORIGINAL_MEDIAN, ORIGINAL_P95)
 
 
 def full_grid(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

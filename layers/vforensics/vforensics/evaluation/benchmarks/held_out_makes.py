@@ -80,7 +80,12 @@ def to_markdown(results: dict[str, Any]) -> str:
         "validation), the combined map's weights and the jpeg analyzer's table database are fitted or built "
         "on the other folds; every case is scored by the fit that did not see its make. `shipped` is the "
         "packaged fit, made on all makes (the optimistic figure). The analyzers' hand-set zero points were "
-        "chosen on all makes and are not refitted.",
+        "chosen on all makes and are not refitted"
+        + (
+            "; the noise score's calibration, fitted on all makes too, is held out as well at the end."
+            if results.get("noise_calibration")
+            else "."
+        ),
         "",
         "Folds: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in folds.items()),
         "",
@@ -132,7 +137,103 @@ def to_markdown(results: dict[str, Any]) -> str:
         "",
         table(["held-out fold", "originals' weight"] + feats, rows),
     ]
+    if results.get("noise_calibration"):
+        lines += ["", *_noise_markdown(results)]
     return "\n".join(lines)
+
+
+def _noise_markdown(results: dict[str, Any]) -> list[str]:
+    """The figures again with the noise score's calibration held out (grouped.figures' ``noise_calibration``)."""
+    from vforensics.evaluation.present import to_markdown as table
+
+    n = results["noise_calibration"]
+    o, o_before = n["originals"], results["originals"]
+    ship, every = n["shipped"], n["all_folds"]
+    lines = [
+        "Noise score calibration held out too. The noise analyzer maps the 99th percentile of its window "
+        "z-scores (`inconsistency_z_p99`) to 10 at the camera originals' median and 40 (its MEDIUM band) at "
+        f"their 95th percentile; the shipped anchors {ship['median']:.2f} / {ship['p95']:.2f} are those of all "
+        f"{every['n']} camera originals of at least 512 px and at most 20 MP on which it applies "
+        f"({every['median']:.2f} / {every['p95']:.2f} before rounding). Here both anchors are refitted on the "
+        "other folds' originals only, every case's noise score is recomputed from its cached z99 with the "
+        "anchors of its fold (the shipped anchors reproduce the cached scores to within "
+        f"{n['shipped_anchors_max_score_difference']:.2f}), and the reliabilities and the originals' weight are "
+        "refitted on those scores. The noise map does not depend on these anchors.",
+        "",
+    ]
+    rows = [
+        ["shipped", str(every["n"]), _f(ship["median"]), _f(ship["p95"]), "-", "-"],
+        ["fitted on all folds", str(every["n"]), _f(every["median"]), _f(every["p95"]), "-", "-"],
+    ]
+    for k, v in n["without_fold"].items():
+        fit = n["fits"][k]
+        rows.append(
+            [
+                f"without fold {k}",
+                str(v["n"]),
+                _f(v["median"]),
+                _f(v["p95"]),
+                _f(fit["reliability"]["noise"]),
+                str(fit["originals_weight"]),
+            ]
+        )
+    header = ["noise anchors", "originals fitted on", "median", "p95", "noise reliability", "originals' weight"]
+    lines += [table(header, rows), ""]
+    if all(fit["reliability"]["noise"] == 0 for fit in n["fits"].values()):
+        lines += [
+            "The noise reliability stays 0 in every fold, so the overall score does not read the noise score "
+            "and its held-out figures cannot move with the anchors; what can move is the noise score itself "
+            "(its AUC alone and its share at 40 or more, below).",
+            "",
+        ]
+    rows = []
+    for cls, v in n["classes"].items():
+        rows.append(
+            [
+                f"{cls} ({results['classes'][cls]['n']})",
+                _f(results["classes"][cls]["auc_held_out"]),
+                _f(v["auc_held_out"]),
+                _f(v["auc_held_out_fold_min"]),
+                _f(v["noise_auc_shipped"]),
+                _f(v["noise_auc_held_out"]),
+                f"{100 * v['noise_medium_or_high_shipped']:.0f}%",
+                f"{100 * v['noise_medium_or_high_held_out']:.0f}%",
+            ]
+        )
+    header = [
+        "class (n)",
+        "held out, shipped noise anchors",
+        "held out, noise anchors held out",
+        "worst fold, noise anchors held out",
+        "noise alone, shipped anchors",
+        "noise alone, anchors held out",
+        "noise >= 40, shipped anchors",
+        "noise >= 40, anchors held out",
+    ]
+    lines += [
+        "ROC AUC against the untouched originals with the shipped and the held-out noise anchors (the first "
+        "column is `held out` of the first table), and the share of each class with a noise score of 40 or more:",
+        "",
+        table(header, rows),
+        "",
+    ]
+
+    def by_fold(rates: dict[str, float]) -> str:
+        return ", ".join(f"{k}: {100 * v:.0f}%" for k, v in rates.items())
+
+    lines.append(
+        f"Untouched originals ({o['n']}) rated MEDIUM or HIGH, held out: "
+        f"{100 * o_before['medium_or_high_held_out']:.1f}% with the shipped noise anchors, "
+        f"{100 * o['medium_or_high_held_out']:.1f}% with the held-out ones (by fold "
+        f"{by_fold(o['medium_or_high_held_out_by_fold'])}). A noise score of 40 or more on them: shipped anchors "
+        f"{100 * o['noise_medium_or_high_shipped']:.1f}% ({100 * o['noise_medium_or_high_fit_on_shipped']:.1f}% of "
+        f"the {o['n_fit_on']} the anchors are fitted on; by fold "
+        f"{by_fold(o['noise_medium_or_high_shipped_by_fold'])}), "
+        f"anchors held out {100 * o['noise_medium_or_high_held_out']:.1f}% "
+        f"({100 * o['noise_medium_or_high_fit_on_held_out']:.1f}%; by fold "
+        f"{by_fold(o['noise_medium_or_high_held_out_by_fold'])})."
+    )
+    return lines
 
 
 def _f(value: float | None) -> str:
