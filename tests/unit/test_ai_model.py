@@ -137,3 +137,38 @@ def test_the_fitted_combination_is_applied_to_the_detectors_logit():
     assert ai.evidence["pixels"]["detector"] == 50.0 and "logistic regression" in ai.evidence["pixels"]["method"]
     low = dict(result, details=dict(result["details"], mean_logit=-3.0))
     assert assess_ai({"ai_model": low}).likelihood < ai.likelihood
+
+
+def test_activation_statistics_of_relu_outputs():
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(4, 8, 6, 6)).astype(np.float32)
+    relu = np.maximum(dense, 0)
+    stats = ai_model.activation_statistics({"features_last": relu, "features_penultimate": dense})
+    assert stats["features_last"]["channels"] == 8
+    assert 0.4 < stats["features_last"]["sparsity"] < 0.6 and stats["features_penultimate"]["sparsity"] == 0.0
+    assert abs(stats["features_penultimate"]["kurtosis"]) < 0.5  # Gaussian: excess kurtosis near 0
+    assert stats["features_last"]["kurtosis"] > stats["features_penultimate"]["kurtosis"]
+    assert ai_model.activation_statistics({"x": np.zeros((1, 2, 3, 3), np.float32)})["x"]["kurtosis"] == 0.0
+
+
+def test_the_report_says_which_families_the_detector_was_validated_on():
+    from vforensics.report.summary import _ai_section
+
+    card = {"trained_on_families": ["flux.1", "gpt-4o"], "leave_one_family_out": {
+        "flux.1": {"auc_vs_real_test": 0.93}, "gpt-4o": {"auc_vs_real_test": 0.61}}}  # fmt: skip
+    validation = ai_model.validation_summary(card)
+    assert validation["left_out_family_auc"] == {"flux.1": 0.93, "gpt-4o": 0.61}
+    result = _model_result(80.0)
+    result["details"]["model"] = {"validation": validation}
+    section = _ai_section(assess_ai({"ai_model": result}))
+    assert "validated on 2 generator families (flux.1, gpt-4o)" in section["text"]
+    assert "AUC 0.61-0.93" in section["text"] and "unknown generator may fare worse" in section["text"]
+    assert "validated on" not in _ai_section(assess_ai({"ai_model": _model_result(80.0)}))["text"]
+
+
+def test_the_interpretation_names_the_weak_left_out_families():
+    card = {"trained_on_families": ["a", "b"], "leave_one_family_out": {
+        "a": {"auc_vs_real_test": 0.95}, "b": {"auc_vs_real_test": 0.55}}}  # fmt: skip
+    text = ai_model._interpretation(90.0, "Very Likely AI", 9, 9, card)
+    assert "2 generator families (a, b)" in text and "AUC 0.55-0.95, weakest on b" in text
+    assert "Its validation is in docs/BENCHMARKS.md" in ai_model._interpretation(90.0, "Very Likely AI", 9, 9, {})

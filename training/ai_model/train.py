@@ -175,6 +175,36 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
         opset_version=17,
         dynamo=False,
     )
+    add_feature_outputs(path)
+
+
+#: Graph outputs beside the logit: the activations of the network's last two stages, whose
+#: statistics the analyzer reports (the second spec's "deep learning" features).
+FEATURE_OUTPUTS = ("features_penultimate", "features_last")
+FEATURE_SHAPE = ["crops", "channels", "height", "width"]
+
+
+def add_feature_outputs(path: Path) -> None:
+    """Expose the outputs of the last two ResNet stages (after their final ReLU) as graph outputs."""
+    import onnx
+
+    model = onnx.load(str(path))
+    stage_ends = sorted(
+        (
+            node.output[0]
+            for node in model.graph.node
+            if node.op_type == "Relu" and node.name.endswith(".1/relu_1/Relu")
+        ),
+        key=lambda name: int(name.split("/")[2].split(".")[1]),
+    )
+    present = {o.name for o in model.graph.output}
+    for alias, tensor in zip(FEATURE_OUTPUTS, stage_ends[-2:], strict=True):
+        if alias in present:
+            continue
+        model.graph.node.append(onnx.helper.make_node("Identity", [tensor], [alias], name=alias))
+        model.graph.output.append(onnx.helper.make_tensor_value_info(alias, onnx.TensorProto.FLOAT, FEATURE_SHAPE))
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
 
 
 def leave_one_family_out(

@@ -103,6 +103,13 @@ def _ai_section(ai: AiAssessment) -> dict[str, Any]:
         text = f"{ai.verdict} (AI likelihood {ai.likelihood:.0f}/100, confidence {ai.confidence})."
         if pixels and not tag:
             text += " No generator is named in the metadata; the pixel detector is one signal, not proof."
+        if pixels and (held := pixels.get("validation", {}).get("left_out_family_auc")):
+            families = pixels["validation"].get("trained_on_families", [])
+            text += (
+                f" The detector was validated on {len(families)} generator families ({', '.join(families)}): "
+                f"trained without each in turn, it separated that family from real photos with AUC "
+                f"{min(held.values()):.2f}-{max(held.values()):.2f}; an unknown generator may fare worse."
+            )
     return {
         "status": ai.status,
         "verdict": ai.verdict,

@@ -5,10 +5,11 @@ The two kinds of evidence are reported apart (``ai_evidence.pixels`` and
 in the pixels and can be fooled or can miss a new generator; metadata declares the origin
 (C2PA digital source type, IPTC ``trainedAlgorithmicMedia``, a generator's name or its PNG
 parameters) and is decisive when present but is stripped by most re-uploads. The pixel
-likelihood is the combination fitted by ``python -m vforensics.evaluation.fitting.fit_ai_likelihood`` on the detector's
-validation split (``data/ai_likelihood.json``: the detector's logit plus whichever signals
-improved the held-out fit), or the detector's own calibrated probability where a feature is
-missing; it is lifted to at least ``METADATA_LIFT`` when the metadata names a generator.
+likelihood is the combination fitted by ``python -m vforensics.evaluation.fitting.fit_ai_likelihood`` on
+held-out-family evidence (``data/ai_likelihood.json``: the detector's logit as a network
+trained without the image's family saw it, plus whichever signals improved the held-out fit),
+or the detector's own calibrated probability (also fitted on left-out families) where a
+feature is missing; it is lifted to at least ``METADATA_LIFT`` when the metadata names a generator.
 Absent both, there is no likelihood (``ai_status`` says why).
 """
 
@@ -92,6 +93,8 @@ def assess_ai(results: dict[str, dict[str, Any]]) -> AiAssessment:
             "crops_called_ai": model.get("details", {}).get("crops_called_ai"),
             "method": COMBINATION["method"] if combined is not None else "the detector's calibrated probability",
         }
+        if validation := model.get("details", {}).get("model", {}).get("validation"):
+            pixels["validation"] = validation
     tag = results.get("metadata", {}).get("details", {}).get("flag_evidence", {}).get("ai_generator_tag")
     evidence = {"pixels": pixels, "metadata": tag}
     if pixels is None and tag is None:

@@ -1,24 +1,30 @@
-"""Benchmark of the AI-image detector on its held-out files: accuracy, false alarms, speed, image.
+"""Benchmark of the AI-image detector by generator family: held-out families, false alarms, robustness, speed.
 
     .venv/bin/python -m vforensics.evaluation.benchmarks.ai_model [--write FILE.md] [--json FILE.json]
 
-Runs the ``ai_model`` analyzer exactly as the pipeline does (Media from the file's bytes;
-the 512 px images cut from the sd15 grids are handed over as lossless PNG) on the test
-split of training/ai_model/data_list.csv, never seen in training or model selection:
+Two figures per AI family (``vforensics.evaluation.ai_data`` lists the families and splits):
 
-- seen families: held-out files of the families trained on (sd15, ml72-diffusion1);
-- unseen families: ml72-diffusion2 and ml72-gan, never trained on;
-- real: held-out camera originals and web photos.
+- **left out**: the AUC of the network that ``make train-model`` trained without that family,
+  on every image of the family against the real test photos (from the model card: the folds
+  are trained there, exactly as the final model). This is the number that predicts the next,
+  unknown generator;
+- **in distribution**: the shipped model through the ``ai_model`` analyzer exactly as the
+  pipeline runs it (Media from the file's bytes; the 512 px tiles of the sd15 grids as lossless
+  PNG) on the family's test split, never trained on, against the real test photos.
 
-It also reruns the real test photos saved as WebP (sd15 arrived as WebP, so a detector
-that learned "WebP" would fire here), and the AI test images downscaled to half size (the
-known way to erase up-sampling traces), and times the model on one core.
+Real test photos called Likely/Very Likely AI are counted per source, with two more sets the
+detector never saw (CASIA and NoSo originals). Robustness rows put the test images of both
+classes alike through a 50% downscale, a JPEG q70 and a WebP q80 save. The first spec's
+threshold rules (``ai_frequency``'s ``spec_rules``) are scored on the same images as the
+baseline. The model is timed on one core. Needs the gathered sources (``make gather-ai``);
+without them only the bench families are measured, and the table says so.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -29,8 +35,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from vforensics.analyzers.ai import frequency as ai_frequency
 from vforensics.analyzers.ai import model as ai_model
-from vforensics.evaluation.ai_data import BENCH, DATA_LIST, UNSEEN_AI, media_of, read_data_list
+from vforensics.evaluation.ai_data import BENCH, DATA_LIST, available, media_of, read_data_list, sources_available
 from vforensics.evaluation.benchmarks._section import REPO, Context, section_main
 from vforensics.evaluation.metrics import roc_auc
 from vforensics.media.image import Media
@@ -45,6 +52,8 @@ EXTRA_REAL = {
     "NoSo originals (1024x768 PNG)": ("forgeries", "copymove-noso/[0-9][0-9].png"),
 }
 LATENCY_IMAGE = BENCH / "camera" / "mdx__Nikon_D90.jpg"
+#: The post-processing of the robustness rows, applied to both classes alike.
+VARIANTS = ("resized x0.5", "JPEG q70", "WebP q80")
 
 
 def _encode(rgb: np.ndarray, fmt: str, **options) -> bytes:
@@ -53,35 +62,55 @@ def _encode(rgb: np.ndarray, fmt: str, **options) -> bytes:
     return buf.getvalue()
 
 
+def variant(rgb: np.ndarray, name: str) -> Media | None:
+    if name == "resized x0.5":
+        h, w = rgb.shape[:2]
+        if min(h, w) // 2 < 128:
+            return None
+        half = np.asarray(Image.fromarray(rgb).resize((w // 2, h // 2), Image.Resampling.LANCZOS))
+        return Media.from_bytes(_encode(half, "PNG"), "half.png")
+    if name == "JPEG q70":
+        return Media.from_bytes(_encode(rgb, "JPEG", quality=70), "q70.jpg")
+    return Media.from_bytes(_encode(rgb, "WEBP", quality=80), "q80.webp")
+
+
 SKIPPED: list[str] = []
 
 
-def score(media: Media) -> float | None:
+def score(media: Media, features: dict[str, float] | None = None) -> float | None:
+    """The detector's likelihood; ``features`` receives its activation statistics when given."""
     result = ai_model.analyze(media)
     if result.status != "ok":
         SKIPPED.append(f"{media.filename} ({result.interpretation})")
         return None
     assert result.score is not None  # the detector scores every image it analyses
+    if features is not None:
+        for stage, stats in result.details.get("network_features", {}).items():
+            features.update({f"{stage}.{k}": float(v) for k, v in stats.items() if k != "channels"})
     return float(result.score)
 
 
-def evaluate(rows: list[dict]) -> dict[str, list[float]]:
-    """AI likelihood per test image, by family; plus the two stress variants."""
-    out: dict[str, list[float]] = {}
+def spec_rules_score(media: Media) -> float | None:
+    result = ai_frequency.analyze(media)
+    return None if result.status != "ok" else float(result.details["spec_rules"]["ai_generation_score"])
+
+
+def evaluate(rows: list[dict]) -> dict[str, dict[str, list[float]]]:
+    """Per test image's family: the detector's likelihood, the spec rules' score, and each variant's likelihood."""
+    out: dict[str, dict[str, list[float]]] = {}
     for row in rows:
         media = media_of(row)
-        if (value := score(media)) is None:
+        stats: dict[str, float] = {}
+        if (value := score(media, stats)) is None:
             continue
-        out.setdefault(row["family"], []).append(value)
-        if row["label"] == 0:
-            webp = Media.from_bytes(_encode(media.rgb, "WEBP", quality=80), "as.webp")
-            out.setdefault(f"{row['family']} as WebP q80", []).append(score(webp) or 0.0)
-        else:
-            h, w = media.rgb.shape[:2]
-            half = np.asarray(Image.fromarray(media.rgb).resize((w // 2, h // 2), Image.Resampling.LANCZOS))
-            if min(half.shape[:2]) >= 128:
-                small = Media.from_bytes(_encode(half, "PNG"), "half.png")
-                out.setdefault("AI downscaled 50%", []).append(score(small) or 0.0)
+        fam = out.setdefault(row["family"], {})
+        fam.setdefault("detector", []).append(value)
+        for name, stat in stats.items():
+            fam.setdefault(f"feature:{name}", []).append(stat)
+        fam.setdefault("spec_rules", []).append(spec_rules_score(media) or 0.0)
+        for name in VARIANTS:
+            if (other := variant(media.rgb, name)) is not None and (changed := score(other)) is not None:
+                fam.setdefault(name, []).append(changed)
     return out
 
 
@@ -180,70 +209,145 @@ def image_contents(rows: list[tuple[str, int]]) -> list[str]:
     return lines
 
 
-def section(
-    scores: dict[str, list[float]],
-    card: dict,
-    lat: dict,
-    cold: dict,
-    model_bytes: int,
-    extra: dict[str, list[float]],
-    skipped: list[str],
-    cores: int | None,
-) -> list[str]:
-    real = scores.get("camera", []) + scores.get("real-web", [])
-    real_webp = scores.get("camera as WebP q80", []) + scores.get("real-web as WebP q80", [])
-    seen = scores.get("sd15", []) + scores.get("ml72-diffusion1", [])
-    unseen = [v for f in UNSEEN_AI for v in scores.get(f, [])]
+def _calibrated(logits: list[float], card: dict) -> list[float]:
+    a, b = card["calibration"]["a"], card["calibration"]["b"]
+    return [100.0 / (1.0 + math.exp(-max(-50.0, min(50.0, a * v + b)))) for v in logits]
+
+
+def _pooled(scores: dict[str, dict[str, list[float]]], families: list[str], key: str) -> list[float]:
+    return [v for f in families for v in scores.get(f, {}).get(key, [])]
+
+
+def family_table(scores: dict, card: dict, ai: list[str], real: list[str]) -> list[str]:
+    real_test, real_rules = _pooled(scores, real, "detector"), _pooled(scores, real, "spec_rules")
+    lofo = card.get("leave_one_family_out", {})
+    folds = card.get("fold_logits", {})
+    lines = [
+        "| AI family | images | **left out**: AUC | left out: called AI | test images | in distribution: AUC | "
+        "called AI | spec rules AUC |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    held = []
+    for family in ai:
+        fold = lofo.get(family)
+        fam = scores.get(family, {})
+        left = "not trained" if fold is None else f"**{fold['auc_vs_real_test']:.3f}**"
+        called = "" if fold is None else _rate(_calibrated(folds[family]["ai_logits"], card))
+        if fold is not None:
+            held.append(fold["auc_vs_real_test"])
+        lines.append(
+            f"| {family} | {'' if fold is None else fold['images']} | {left} | {called} | "
+            f"{len(fam.get('detector', []))} | {_auc(fam.get('detector', []), real_test)} | "
+            f"{_rate(fam.get('detector', []))} | {_auc(fam.get('spec_rules', []), real_rules)} |"
+        )
+    everything = _pooled(scores, ai, "detector")
+    lines.append(
+        f"| **all families** | | mean {statistics.mean(held):.3f}, worst {min(held):.3f} | | {len(everything)} | "
+        f"{_auc(everything, real_test)} | {_rate(everything)} | "
+        f"{_auc(_pooled(scores, ai, 'spec_rules'), _pooled(scores, real, 'spec_rules'))} |"
+        if held
+        else "| **all families** | | | | | | | |"
+    )
+    return lines
+
+
+def real_table(scores: dict, card: dict, real: list[str], extra: dict[str, list[float]]) -> list[str]:
+    folds = card.get("fold_logits", {})
+    fold_real = [v for f in folds.values() for v in _calibrated(f["real_test_logits"], card)]
+    lines = ["| real photos (test split) | n | called Likely/Very Likely AI |", "|---|---|---|"]
+    for family in real:
+        values = scores.get(family, {}).get("detector", [])
+        lines.append(f"| {family} | {len(values)} | {_rate(values)} |")
+    lines.append(
+        f"| **all real test photos** | {len(_pooled(scores, real, 'detector'))} | "
+        f"**{_rate(_pooled(scores, real, 'detector'))}** |"
+    )
+    for label, values in extra.items():
+        lines.append(f"| never seen: {label} | {len(values)} | {_rate(values)} |")
+    if fold_real:
+        lines.append(
+            f"| the real test photos under the {len(folds)} folds' networks (each without one family) | "
+            f"{len(fold_real)} scores | {_rate(fold_real)} |"
+        )
+    return lines
+
+
+def robustness_table(scores: dict, ai: list[str], real: list[str]) -> list[str]:
+    lines = [
+        "| AI family (test split) | as uploaded | " + " | ".join(VARIANTS) + " |",
+        "|---|---|" + "---|" * len(VARIANTS),
+    ]
+    for family in ai + ["all families"]:
+        fams = ai if family == "all families" else [family]
+        cells = [_auc(_pooled(scores, fams, key), _pooled(scores, real, key)) for key in ("detector", *VARIANTS)]
+        lines.append(f"| {family} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def feature_table(scores: dict, ai: list[str], real: list[str]) -> list[str]:
+    """AUC of each activation statistic alone (higher = AI; 0.5 = chance, < 0.5 = lower = AI)."""
+    names = sorted({k for fam in scores.values() for k in fam if k.startswith("feature:")})
+    if not names:
+        return []
+    lines = [
+        "The network's activation statistics (the second spec's ResNet-18 features: the last two stages' "
+        "share of zeros, standard deviation and excess kurtosis, in `details.network_features`), each alone on "
+        "the test split, all families against the real test photos; higher = AI, so an AUC under 0.5 means "
+        "lower = AI. They are reported, not scored:",
+        "",
+        "| statistic | AUC alone |",
+        "|---|---|",
+    ]
+    lines += [
+        f"| {n.removeprefix('feature:')} | {_auc(_pooled(scores, ai, n), _pooled(scores, real, n))} |" for n in names
+    ]
+    detector = _auc(_pooled(scores, ai, "detector"), _pooled(scores, real, "detector"))
+    lines.append(f"| (the detector's likelihood, for scale) | {detector} |")
+    return lines + [""]
+
+
+def section(results: dict) -> list[str]:
+    r = results
+    scores, card, lat, cold = r["scores"], r["card"], r["latency"], r["cold_start"]
+    ai, real = r["ai_families"], r["real_families"]
     t = card["training"]
     lines = [
-        "## AI-generated image detector (`python -m vforensics.evaluation.benchmarks.ai_model`)",
+        "## AI-generated image detector by generator family (`python -m vforensics.evaluation.benchmarks.ai_model`)",
         "",
-        f"The `ai_model` analyzer ({card['model']}, {card['parameters'] / 1e6:.1f} M parameters, input "
+        f"The `ai_model` analyzer ({card['model']}, {card['parameters'] / 1e6:.2f} M parameters, input "
         f"`{card['input']}`, up to {card['max_crops']} crops of {card['crop']} px, JPEG q{card['inference_quality']} "
-        f"normalisation) on the test split of `{card['data_list']}`: files never used in training or model "
-        f"selection. Trained by `{t['command'].strip()}` (seed {t['seed']}, {t['steps']} steps, best at "
-        f"{t['best_step']}, {t['seconds']} s on {t['threads']} CPU threads, torch {t['torch']}); validation AUC "
-        f"{card['val_auc']:.3f}. Score = calibrated probability x 100; 'called AI' = Likely AI or Very Likely AI "
-        f"(>= {LIKELY_AI:.0f}).",
+        f"normalisation), trained by `{t['command'].strip()}` (`make train-model`: seed {t['seed']}, {t['steps']} "
+        f"steps per network, {t['train_images']} training images, {t['seconds']} s in all on {t['threads']} CPU "
+        f"thread(s), torch {t['torch']}) on `{card['data_list']}`. Families trained on: "
+        f"{', '.join(card.get('trained_on_families', []))}. Calibration: {card['calibration']['fitted_on']}.",
         "",
-        "| AI test images | n | real test images | n | ROC AUC | AI called AI |",
-        "|---|---|---|---|---|---|",
-        f"| seen families (sd15, ml72-diffusion1) | {len(seen)} | camera + real-web | {len(real)} | "
-        f"{_auc(seen, real)} | {_rate(seen)} |",
+        "**Left out** = the AUC of a network trained by the same recipe on every other family, on all images of "
+        "this family, against the real test photos: what to expect of a generator the detector has not seen. "
+        "**In distribution** = the shipped model on the family's test split (never trained on). 'Called AI' = "
+        f"Likely AI or Very Likely AI (>= {LIKELY_AI:.0f}) after the shipped calibration. Spec rules = the first "
+        "spec's six threshold rules (`ai_frequency`) on the same test images, the baseline. Families with fewer "
+        "than ~10 images give coarse AUCs: read them with their counts.",
+        "",
     ]
-    for family in UNSEEN_AI:
-        fam = scores.get(family, [])
-        lines.append(
-            f"| unseen: {family} | {len(fam)} | camera + real-web | {len(real)} | {_auc(fam, real)} | {_rate(fam)} |"
-        )
-    web = scores.get("real-web", [])
-    small = scores.get("AI downscaled 50%", [])
+    if not r["sources"]:
+        lines += [
+            "**The gathered sources were not present (`make gather-ai`): only the bench families are measured.**",
+            "",
+        ]
+    lines += family_table(scores, card, ai, real) + [""]
+    lines += real_table(scores, card, real, r["extra_real"]) + [""]
+    lines += ["Robustness: the test images of both classes through the same post-processing (AUC):", ""]
+    lines += robustness_table(scores, ai, real) + [""]
+    lines += feature_table(scores, ai, real)
     lines += [
-        f"| unseen: both ml72 families | {len(unseen)} | camera + real-web | {len(real)} | {_auc(unseen, real)} | "
-        f"{_rate(unseen)} |",
-        f"| unseen: both ml72 families | {len(unseen)} | real-web only (same subjects) | {len(web)} | "
-        f"{_auc(unseen, web)} | |",
-        f"| seen families | {len(seen)} | real test photos saved as WebP q80 | {len(real_webp)} | "
-        f"{_auc(seen, real_webp)} | |",
-        f"| all AI test images downscaled to 50% | {len(small)} | camera + real-web | {len(real)} | "
-        f"{_auc(small, real)} | {_rate(small)} |",
+        f"Not scored (smaller than a crop): {'; '.join(r['skipped']) or 'none'}.",
         "",
-        f"Not scored (smaller than a crop): {'; '.join(skipped) or 'none'}.",
-        "",
-        f"Real photos called AI: camera test originals {_rate(scores.get('camera', []))}, web photos "
-        f"{_rate(web)}, the same saved as WebP q80: {_rate(real_webp)}. Other real photos it never saw: "
-        + "; ".join(
-            f"{label} {_rate(values)}, AUC against the seen families {_auc(seen, values)}"
-            for label, values in extra.items()
-        )
-        + ".",
-        "",
-        f"Speed, one thread ({cores} cores on the machine), {lat['image']} ({lat['size']}, "
+        f"Speed, one thread ({r['cores']} cores on the machine), {lat['image']} ({lat['size']}, "
         f"{lat['megapixels']} MP, decode not included): the model on its {lat['crops']} crops "
         f"{lat['model_ms']:.0f} ms (median of 15), the crops' normalisation {lat['normalise_ms']:.0f} ms, the "
         f"whole analyzer {lat['analyzer_ms']:.0f} ms. Cold start in a fresh interpreter: `import onnxruntime` "
         f"{1000 * cold['import_s']:.0f} ms, session load {1000 * cold['load_s']:.0f} ms (medians of 5). "
-        f"Model file {model_bytes / 1e6:.1f} MB.",
+        f"Model file {r['model_bytes'] / 1e6:.1f} MB.",
         "",
     ]
     return lines
@@ -255,20 +359,23 @@ def add_arguments(parser) -> None:
 
 
 def run(context: Context, model: Path | None = None, no_image: bool = False) -> dict:
-    """Scores of the held-out files and their variants, speed, cold start, and the image's contents."""
+    """Scores of the test split and its variants, speed, cold start, and the image's contents."""
     if model:
         os.environ["VF_AI_MODEL"] = str(model.resolve())
     path = ai_model.model_path()
     if path is None or not path.is_file():
         raise SystemExit("no model: run `make train-model` first")
     card = json.loads(path.with_suffix(".json").read_text())
-    rows = [r for r in read_data_list(DATA_LIST) if r["split"] == "test"]
+    rows = [r for r in available(read_data_list(DATA_LIST)) if r["split"] == "test"]
     started = time.perf_counter()
     scores = evaluate(rows)
     print(f"scored {len(rows)} test images and their variants in {time.perf_counter() - started:.0f} s")
     return {
         "scores": scores,
-        "card": card,
+        "ai_families": sorted({r["family"] for r in rows if r["label"] == 1}),
+        "real_families": sorted({r["family"] for r in rows if r["label"] == 0}),
+        "sources": sources_available(),
+        "card": {k: v for k, v in card.items()},
         "latency": latency(),
         "cold_start": cold_start(),
         "model_bytes": path.stat().st_size,
@@ -280,19 +387,9 @@ def run(context: Context, model: Path | None = None, no_image: bool = False) -> 
 
 
 def to_markdown(results: dict) -> str:
-    r = results
-    lines = section(
-        r["scores"],
-        r["card"],
-        r["latency"],
-        r["cold_start"],
-        r["model_bytes"],
-        r["extra_real"],
-        r["skipped"],
-        r["cores"],
-    )
-    if r["image_sizes"] is not None:
-        lines += image_contents(r["image_sizes"])
+    lines = section(results)
+    if results["image_sizes"] is not None:
+        lines += image_contents(results["image_sizes"])
     return "\n".join(lines) + "\n"
 
 

@@ -1,14 +1,22 @@
-"""Fit ``overall.ai_likelihood``: the detector's logit plus the signals that earn their place.
+"""Fit ``overall.ai_likelihood`` on held-out-family evidence: the detector's logit and the signals that earn a place.
 
     .venv/bin/python -m vforensics.evaluation.fitting.fit_ai_likelihood [--write-report FILE.md] [--write]
 
-Runs the four AI analyzers (``ai_model``, ``ai_frequency``, ``ai_texture``, ``ai_srm``) on the
-validation and test files of training/ai_model/data_list.csv (never trained on). On the
-validation split it fits a class-balanced logistic regression, starting from the detector's
-logit alone and adding, one at a time, the standardised signal that lowers the leave-one-out
-log-loss most, while the gain is at least ``MIN_GAIN`` (forward selection). The test split then
-says what the result is worth, beside the detector alone, the first spec's threshold rules
-(the honest baseline) and each signal alone, each signal's direction taken from validation.
+The fit must see the detector as it behaves on a generator it does not know, so it never uses
+the shipped network's logit on a family that network was trained on. Instead:
+
+- **fit set**: the training-split images of every AI family, each with the logit of the
+  leave-one-family-out network that never saw its family (the model card's ``fold_logits``,
+  written by ``make train-model``), at most ``PER_FAMILY`` per family (seeded), against the
+  real photos of the ``calib`` split with their mean logit over the folds;
+- **test set**: the test split through the shipped model (AI test images, at most
+  ``PER_FAMILY`` per family, and the real test photos): the figures.
+
+On the fit set a class-balanced logistic regression starts from the logit alone and adds, one
+at a time, the standardised signal of ``ai_frequency`` / ``ai_texture`` / ``ai_srm`` that lowers
+the leave-one-out log-loss most, while the gain is at least ``MIN_GAIN`` (forward selection).
+The test split then says what the result is worth, beside the detector alone, the first
+spec's threshold rules (the honest baseline) and each signal alone.
 
 ``--write`` stores the combination in layers/vforensics/vforensics/scoring/data/ai_likelihood.json,
 which the aggregator reads.
@@ -18,15 +26,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 from pathlib import Path
 
 import numpy as np
 
 from vforensics.analyzers import ANALYZERS
-from vforensics.evaluation.ai_data import DATA_LIST, media_of, read_data_list
+from vforensics.analyzers.ai import model as ai_model
+from vforensics.evaluation.ai_data import DATA_LIST, available, media_of, read_data_list
 from vforensics.evaluation.metrics import roc_auc
 from vforensics.scoring.ai_likelihood import COMBINATION_FILE, SIGNAL_ANALYZERS, combined_likelihood, features
 
+PER_FAMILY = 40  # AI images per family in the fit and in the test (SD 1.x alone has 900 tiles)
 MIN_GAIN = 0.005  # leave-one-out log-loss a signal must save to be added (nats per image)
 #: Real images the validation split must hold before a selected signal is trusted. The first
 #: run selected two signals on its 12 real validation images and they lowered the test AUC on
@@ -38,12 +49,54 @@ RIDGE = 1.0  # L2 penalty on the standardised weights
 MAX_TERMS = 4
 
 
-def feature_rows(rows: list[dict]) -> tuple[list[dict[str, float]], np.ndarray, list[str]]:
+def held_out_logits(card: dict, rows: list[dict]) -> dict[int, float]:
+    """Row index -> the logit of a network that did not see the image's family (AI), or the
+    mean over the folds (real calib and test photos). The card lists each fold's logits in
+    data-list order (``training/ai_model/train.py``)."""
+    out: dict[int, float] = {}
+    folds = card.get("fold_logits", {})
+    real_calib = [i for i, r in enumerate(rows) if r["label"] == 0 and r["split"] == "calib"]
+    real_test = [i for i, r in enumerate(rows) if r["label"] == 0 and r["split"] == "test"]
+    sums: dict[int, list[float]] = {}
+    for family, fold in folds.items():
+        members = [i for i, r in enumerate(rows) if r["family"] == family]
+        if len(members) != len(fold["ai_logits"]) or len(real_calib) != len(fold["real_calib_logits"]):
+            raise SystemExit(f"the model card's fold logits do not match {DATA_LIST.name}: retrain the model")
+        out.update(zip(members, fold["ai_logits"], strict=True))
+        for i, v in zip(real_calib + real_test, fold["real_calib_logits"] + fold["real_test_logits"], strict=True):
+            sums.setdefault(i, []).append(v)
+    out.update({i: float(np.mean(v)) for i, v in sums.items()})
+    return out
+
+
+def per_family(rows: list[tuple[int, dict]], limit: int = PER_FAMILY, seed: int = 0) -> list[tuple[int, dict]]:
+    """At most ``limit`` AI rows per family (seeded choice); every real row."""
+    rng = random.Random(seed)
+    out: list[tuple[int, dict]] = []
+    by_family: dict[str, list[tuple[int, dict]]] = {}
+    for item in rows:
+        if item[1]["label"] == 0:
+            out.append(item)
+        else:
+            by_family.setdefault(item[1]["family"], []).append(item)
+    for _, items in sorted(by_family.items()):
+        out += sorted(rng.sample(items, min(limit, len(items))), key=lambda t: t[0])
+    return out
+
+
+def feature_rows(
+    rows: list[tuple[int, dict]], logits: dict[int, float] | None = None
+) -> tuple[list[dict[str, float]], np.ndarray, list[str]]:
+    """Features of each row; ``model_logit`` replaced by ``logits[index]`` when given."""
     feats, labels, families = [], [], []
-    for row in rows:
+    for index, row in rows:
         media = media_of(row)
-        results = {n: ANALYZERS[n](media).to_dict() for n in ("ai_model", *SIGNAL_ANALYZERS)}
-        f = features(results)
+        names = SIGNAL_ANALYZERS if logits is not None else (ai_model.NAME, *SIGNAL_ANALYZERS)
+        f = features({n: ANALYZERS[n](media).to_dict() for n in names})
+        if logits is not None:
+            if index not in logits:
+                continue
+            f["model_logit"] = logits[index]
         if "model_logit" not in f:
             continue  # too small for the detector
         feats.append(f)
@@ -127,11 +180,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def fit() -> dict:
-    """The combination fitted on the validation split, with the features of both splits
+    """The combination fitted on the held-out-family fit set, with the features of both sets
     (JSON-serialisable: ``report_markdown`` renders it, the benchmarks store it)."""
+    path = ai_model.model_path()
+    if path is None or not path.is_file():
+        raise SystemExit("no model: run `make train-model` first")
+    card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     rows = read_data_list(DATA_LIST)
-    val, y_val, _ = feature_rows([r for r in rows if r["split"] == "val"])
-    test, y_test, fam_test = feature_rows([r for r in rows if r["split"] == "test"])
+    logits = held_out_logits(card, rows)
+    present = {id(r) for r in available(rows)}
+    indexed = [(i, r) for i, r in enumerate(rows) if id(r) in present]
+    fit_rows = per_family(
+        [(i, r) for i, r in indexed if (r["label"] == 1 and r["split"] == "train") or r["split"] == "calib"]
+    )
+    test_rows = per_family([(i, r) for i, r in indexed if r["split"] == "test"])
+    val, y_val, _ = feature_rows(fit_rows, logits)
+    test, y_test, fam_test = feature_rows(test_rows)
     selected, log = select(val, y_val)
     n_real = int((y_val == 0).sum())
     trusted = n_real >= MIN_REAL_FOR_SELECTION
@@ -139,8 +203,9 @@ def fit() -> dict:
     x_val, (mean, scale) = _matrix(val, chosen)
     theta = fit_logistic(x_val, y_val)
     combination = {
-        "method": f"logistic regression of {', '.join(chosen)} fitted on the detector's validation split "
-        f"({len(val)} images, classes weighted equally; vforensics.evaluation.fitting.fit_ai_likelihood)",
+        "method": f"logistic regression of {', '.join(chosen)} fitted on held-out-family evidence ({len(val)} "
+        "images: each AI image with the logit of the network trained without its family, real calibration "
+        "photos; classes weighted equally; vforensics.evaluation.fitting.fit_ai_likelihood)",
         "intercept": float(theta[0]),
         "features": [
             {"name": n, "mean": float(m), "scale": float(s), "weight": float(w)}
@@ -151,7 +216,7 @@ def fit() -> dict:
         "selection_note": (
             "forward selection used"
             if trusted
-            else f"forward selection not used: {n_real} real validation images, fewer than {MIN_REAL_FOR_SELECTION}"
+            else f"forward selection not used: {n_real} real fit images, fewer than {MIN_REAL_FOR_SELECTION}"
         ),
     }
     untrusted = None
@@ -191,42 +256,39 @@ def report(val, y_val, test, y_test, fam_test, combination, untrusted=None) -> l
     logit = np.array([f["model_logit"] for f in test])
     spec = np.array([f.get("spec_rules_score", 0.0) for f in test])
     real = y_test == 0
-    cam = np.array([f == "camera" for f in fam_test])
 
-    def auc(scores, mask=None):
-        mask = np.ones(len(y_test), bool) if mask is None else mask
-        value = roc_auc(list(scores[mask & (y_test == 1)]), list(scores[mask & real]))
+    def auc(scores: np.ndarray, labels: np.ndarray = y_test) -> str:
+        value = roc_auc(list(scores[labels == 1]), list(scores[labels == 0]))
         return "n/a" if value is None else f"{value:.3f}"
 
-    unseen = np.array([f in ("ml72-diffusion2", "ml72-gan") for f in fam_test]) | real
-    seen = ~np.array([f in ("ml72-diffusion2", "ml72-gan") for f in fam_test])
+    n_families = len({f for f, y in zip(fam_test, y_test, strict=True) if y == 1})
+
+    def called(scores: np.ndarray) -> str:
+        return f"{int(np.sum(scores[real] >= 70))}/{int(real.sum())}"
+
     lines = [
         "### AI likelihood: the detector, the fitted combination and the spec's threshold rules "
         "(`python -m vforensics.evaluation.fitting.fit_ai_likelihood`)",
         "",
-        f"Validation split ({len(val)} images) for the fit, test split ({len(test)}: {int(y_test.sum())} AI, "
-        f"{int(real.sum())} real) for the figures. {combination['method']}.",
+        f"Fit set ({len(val)} images: {int(y_val.sum())} AI with held-out-family logits, {int((y_val == 0).sum())} "
+        f"real calibration photos); test split ({len(test)}: {int(y_test.sum())} AI of {n_families} "
+        f"families, {int(real.sum())} real) for the figures, through the shipped model. {combination['method']}.",
         "",
-        "| score | AUC seen families | AUC unseen families | camera test photos called AI (>= 70) |",
-        "|---|---|---|---|",
-        f"| detector alone (`ai_model`) | {auc(logit, seen)} | {auc(logit, unseen)} | (its section above) |",
-        f"| fitted combination (`overall.ai_likelihood`) | {auc(combined, seen)} | {auc(combined, unseen)} | "
-        f"{int(np.sum(combined[cam] >= 70))}/{int(cam.sum())} |",
-        f"| first spec's threshold rules (`ai_frequency` score) | {auc(spec, seen)} | {auc(spec, unseen)} | "
-        f"{int(np.sum(spec[cam] >= 70))}/{int(cam.sum())} |",
+        "| score | AUC, test split | real test photos called AI (>= 70) |",
+        "|---|---|---|",
+        f"| detector alone (`ai_model` logit) | {auc(logit)} | (its section above) |",
+        f"| fitted combination (`overall.ai_likelihood`) | {auc(combined)} | {called(combined)} |",
+        f"| first spec's threshold rules (`ai_frequency` score) | {auc(spec)} | {called(spec)} |",
     ]
     if untrusted:
         alt = np.array([combined_likelihood(f, untrusted) for f in test])
         names = "+".join(t["name"] for t in untrusted["features"])
-        lines.append(
-            f"| forward selection, not used ({names}) | {auc(alt, seen)} | {auc(alt, unseen)} | "
-            f"{int(np.sum(alt[cam] >= 70))}/{int(cam.sum())} |"
-        )
+        lines.append(f"| forward selection, not used ({names}) | {auc(alt)} | {called(alt)} |")
     lines += [
         "",
         f"{combination['selection_note'].capitalize()}.",
         "",
-        "Forward selection on validation (leave-one-out log-loss): "
+        "Forward selection on the fit set (leave-one-out log-loss): "
         + "; ".join(
             f"{'+'.join(s['features'])} {s['loo_log_loss']}"
             if "features" in s
@@ -235,9 +297,9 @@ def report(val, y_val, test, y_test, fam_test, combination, untrusted=None) -> l
         )
         + ".",
         "",
-        "Each signal alone on the test split, its direction taken from validation (AUC 0.5 = chance):",
+        "Each signal alone, its direction taken from the fit set (AUC 0.5 = chance):",
         "",
-        "| signal | direction | AUC seen | AUC unseen |",
+        "| signal | direction | AUC fit set | AUC test split |",
         "|---|---|---|---|",
     ]
     signals = sorted({k for f in val for k in f} - {"model_logit"})
@@ -247,7 +309,9 @@ def report(val, y_val, test, y_test, fam_test, combination, untrusted=None) -> l
         v = np.array([f[name] for f in val])
         direction = 1.0 if (roc_auc(list(v[y_val == 1]), list(v[y_val == 0])) or 0.5) >= 0.5 else -1.0
         t = direction * np.array([f[name] for f in test])
-        lines.append(f"| {name} | {'higher' if direction > 0 else 'lower'} = AI | {auc(t, seen)} | {auc(t, unseen)} |")
+        lines.append(
+            f"| {name} | {'higher' if direction > 0 else 'lower'} = AI | {auc(direction * v, y_val)} | {auc(t)} |"
+        )
     lines.append("")
     return lines
 
