@@ -125,18 +125,26 @@ def test_no_detector_and_no_tag_means_no_likelihood():
     assert ai.likelihood is None and ai.status == "not_run" and ai.evidence["reason"] == "Not applicable: x"
 
 
-def test_the_fitted_combination_is_applied_to_the_detectors_logit():
+def test_the_fitted_combination_is_applied_to_the_detectors_logit_and_signals():
     from vforensics.scoring.ai_likelihood import COMBINATION, combined_likelihood
 
     result = _model_result(50.0)
     result["details"]["mean_logit"] = 2.0
-    ai = assess_ai({"ai_model": result})
-    expected = combined_likelihood({"model_logit": 2.0})
-    assert COMBINATION["features"][0]["name"] == "model_logit"
+    names = [t["name"] for t in COMBINATION["features"]]
+    assert names[0] == "model_logit"
+    results: dict = {"ai_model": result}
+    for term in COMBINATION["features"][1:]:
+        analyzer, key = term["name"].split(".", 1)
+        results.setdefault(analyzer, {"status": "ok", "details": {}})["details"][key] = term["mean"]
+    ai = assess_ai(results)
+    expected = combined_likelihood({"model_logit": 2.0, **{t["name"]: t["mean"] for t in COMBINATION["features"][1:]}})
     assert expected is not None and ai.likelihood == pytest.approx(expected, abs=0.06)
     assert ai.evidence["pixels"]["detector"] == 50.0 and "logistic regression" in ai.evidence["pixels"]["method"]
     low = dict(result, details=dict(result["details"], mean_logit=-3.0))
-    assert assess_ai({"ai_model": low}).likelihood < ai.likelihood
+    assert assess_ai({**results, "ai_model": low}).likelihood < ai.likelihood
+    if len(names) > 1:  # a signal the combination needs is missing: the detector's own probability
+        only = assess_ai({"ai_model": result})
+        assert only.likelihood == 50.0 and only.evidence["pixels"]["method"] == "the detector's calibrated probability"
 
 
 def test_activation_statistics_of_relu_outputs():

@@ -44,7 +44,7 @@ def _jpeg(img: Image.Image, quality: int) -> Image.Image:
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
 
 
-def augmented_crop(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+def augmented_crop(rgb: np.ndarray, rng: np.random.Generator, palette_p: float = PALETTE_P) -> np.ndarray | None:
     """One crop of ``rgb`` through the augmentation chain, or None if the picture is too small."""
     size = normalise.CROP
     h, w = rgb.shape[:2]
@@ -68,7 +68,7 @@ def augmented_crop(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray | No
         img = img.crop((dx, dy, dx + size, dy + size))
     else:
         img = img.crop((0, 0, size, size))
-    if rng.random() < PALETTE_P:
+    if rng.random() < palette_p:
         img = img.quantize(256, dither=Image.Dither.FLOYDSTEINBERG).convert("RGB")
     webp = int(rng.integers(70, 96)) if rng.random() < WEBP_P else None
     crop = normalise.reencode(np.asarray(img), int(rng.integers(QUALITY_RANGE[0], QUALITY_RANGE[1] + 1)), webp)
@@ -77,11 +77,11 @@ def augmented_crop(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray | No
     return np.ascontiguousarray(crop)
 
 
-def _image_crops(job: tuple[dict, int, int]) -> np.ndarray:
-    row, seed, index = job
+def _image_crops(job: tuple[dict, int, int, float]) -> np.ndarray:
+    row, seed, index, palette_p = job
     rng = np.random.default_rng([seed, index])
     rgb = load_rgb(row)
-    crops = [c for c in (augmented_crop(rgb, rng) for _ in range(CROPS_PER_IMAGE)) if c is not None]
+    crops = [c for c in (augmented_crop(rgb, rng, palette_p) for _ in range(CROPS_PER_IMAGE)) if c is not None]
     if not crops:
         return np.zeros((0, normalise.CROP, normalise.CROP, 3), np.uint8)
     return np.stack(crops)
@@ -98,9 +98,11 @@ def _inference_crops(row: dict) -> np.ndarray:
     return np.stack(crops) if crops else np.zeros((0, normalise.CROP, normalise.CROP, 3), np.uint8)
 
 
-def training_crops(rows: list[tuple[int, dict]], seed: int, workers: int) -> list[np.ndarray]:
+def training_crops(
+    rows: list[tuple[int, dict]], seed: int, workers: int, palette_p: float = PALETTE_P
+) -> list[np.ndarray]:
     """Augmented crops of each (index in the data list, row), in order."""
-    jobs = [(row, seed, index) for index, row in rows]
+    jobs = [(row, seed, index, palette_p) for index, row in rows]
     with get_context("spawn").Pool(workers) as pool:
         return pool.map(_image_crops, jobs, chunksize=4)
 

@@ -271,11 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--make-list", action="store_true", help="(re)write data_list.csv and stop")
     parser.add_argument("--input", choices=sorted(normalise.INPUTS), default="npr")
     parser.add_argument("--width", type=int, default=16, help="channels of the first ResNet stage")
-    parser.add_argument("--stages", type=int, default=4, help="ResNet stages kept (4: the whole ResNet-18)")
+    parser.add_argument("--stages", type=int, default=2, help="ResNet stages kept (4: the whole ResNet-18)")
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--palette-p", type=float, default=crop_pool.PALETTE_P, help="share of crops palette-quantised")
     parser.add_argument("--workers", type=int, default=2, help="processes that cut the crops")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the bytes may depend on it)")
     parser.add_argument("--families", nargs="*", help="leave out only these families (default: every AI family)")
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = read_data_list(DATA_LIST)
     started = time.perf_counter()
     train_idx = [i for i, r in enumerate(rows) if r["split"] == "train"]
-    pools_train = crop_pool.training_crops([(i, rows[i]) for i in train_idx], args.seed, args.workers)
+    pools_train = crop_pool.training_crops([(i, rows[i]) for i in train_idx], args.seed, args.workers, args.palette_p)
     pools: list[np.ndarray] = [np.zeros((0,), np.uint8)] * len(rows)
     for i, pool in zip(train_idx, pools_train, strict=True):
         pools[i] = pool
@@ -355,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             "batch": args.batch,
             "lr": args.lr,
             "crops_per_image": crop_pool.CROPS_PER_IMAGE,
+            "palette_p": args.palette_p,
             "train_images": len(train_idx),
             "crops_seconds": crops_seconds,
             "final_seconds": final_seconds,

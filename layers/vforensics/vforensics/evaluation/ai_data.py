@@ -221,6 +221,15 @@ def ai_families(rows: list[dict]) -> list[str]:
     return sorted({r["family"] for r in rows if r["label"] == 1})
 
 
+def scorable(row: dict, side: int = 128) -> bool:
+    """Whether the row's picture (a tile: a quarter) is at least ``side`` px a side: the detector's crop."""
+    with Image.open(path_of(row)) as img:
+        w, h = img.size
+    if row["tile"] >= 0:
+        w, h = w // 2, h // 2
+    return min(w, h) >= side
+
+
 def load_rgb(row: dict) -> np.ndarray:
     """The image of one row as uint8 RGB (one quarter of a 2x2 grid when ``tile`` >= 0)."""
     with Image.open(path_of(row)) as img:

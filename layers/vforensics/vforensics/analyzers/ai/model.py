@@ -6,7 +6,7 @@ NPR (Tan et al., "Rethinking the Up-Sampling Operations in CNN-based Generative 
 Generalizable Deepfake Detection", CVPR 2024): generators build images by up-sampling, which
 leaves correlations between neighbouring pixels that cameras do not. Up to nine crops of
 the picture are normalised exactly as in training (``vforensics.analyzers.ai.normalise``), the mean
-crop logit is calibrated on the validation split (Platt scaling) and reported as ``score``
+crop logit is calibrated on left-out generator families (Platt scaling) and reported as ``score``
 = the probability, in percent, that the image is AI-generated.
 
 No pretrained weights exist here: the model was trained by ``training/ai_model/train.py`` on

@@ -14,7 +14,8 @@ Two figures per AI family (``vforensics.evaluation.ai_data`` lists the families 
 
 Real test photos called Likely/Very Likely AI are counted per source, with two more sets the
 detector never saw (CASIA and NoSo originals). Robustness rows put the test images of both
-classes alike through a 50% downscale, a JPEG q70 and a WebP q80 save. The first spec's
+classes alike through a 50% downscale, a JPEG q70 and a WebP q80 save, and a 256-colour
+dithered palette (as most GPT-4o PNGs of the data were stored). The first spec's
 threshold rules (``ai_frequency``'s ``spec_rules``) are scored on the same images as the
 baseline. The model is timed on one core. Needs the gathered sources (``make gather-ai``);
 without them only the bench families are measured, and the table says so.
@@ -53,7 +54,7 @@ EXTRA_REAL = {
 }
 LATENCY_IMAGE = BENCH / "camera" / "mdx__Nikon_D90.jpg"
 #: The post-processing of the robustness rows, applied to both classes alike.
-VARIANTS = ("resized x0.5", "JPEG q70", "WebP q80")
+VARIANTS = ("resized x0.5", "JPEG q70", "WebP q80", "palette 256")
 
 
 def _encode(rgb: np.ndarray, fmt: str, **options) -> bytes:
@@ -69,6 +70,11 @@ def variant(rgb: np.ndarray, name: str) -> Media | None:
             return None
         half = np.asarray(Image.fromarray(rgb).resize((w // 2, h // 2), Image.Resampling.LANCZOS))
         return Media.from_bytes(_encode(half, "PNG"), "half.png")
+    if name == "palette 256":  # as most GPT-4o PNGs of the data were stored: 256 colours, dithered
+        quantised = Image.fromarray(rgb).quantize(256, dither=Image.Dither.FLOYDSTEINBERG)
+        buf = io.BytesIO()
+        quantised.save(buf, "PNG")
+        return Media.from_bytes(buf.getvalue(), "palette.png")
     if name == "JPEG q70":
         return Media.from_bytes(_encode(rgb, "JPEG", quality=70), "q70.jpg")
     return Media.from_bytes(_encode(rgb, "WEBP", quality=80), "q80.webp")

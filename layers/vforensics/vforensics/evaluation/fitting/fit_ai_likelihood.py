@@ -9,6 +9,8 @@ the shipped network's logit on a family that network was trained on. Instead:
   leave-one-family-out network that never saw its family (the model card's ``fold_logits``,
   written by ``make train-model``), at most ``PER_FAMILY`` per family (seeded), against the
   real photos of the ``calib`` split with their mean logit over the folds;
+- files stored as palette images are left out of both (``palette_stored``: a storage artefact
+  of the GPT-4o data that the signals would learn as "AI");
 - **test set**: the test split through the shipped model (AI test images, at most
   ``PER_FAMILY`` per family, and the real test photos): the figures.
 
@@ -30,16 +32,17 @@ import random
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from vforensics.analyzers import ANALYZERS
 from vforensics.analyzers.ai import model as ai_model
-from vforensics.evaluation.ai_data import DATA_LIST, available, media_of, read_data_list
+from vforensics.evaluation.ai_data import DATA_LIST, available, media_of, path_of, read_data_list, scorable
 from vforensics.evaluation.metrics import roc_auc
 from vforensics.scoring.ai_likelihood import COMBINATION_FILE, SIGNAL_ANALYZERS, combined_likelihood, features
 
 PER_FAMILY = 40  # AI images per family in the fit and in the test (SD 1.x alone has 900 tiles)
 MIN_GAIN = 0.005  # leave-one-out log-loss a signal must save to be added (nats per image)
-#: Real images the validation split must hold before a selected signal is trusted. The first
+#: Real images the fit set must hold before a selected signal is trusted. The first
 #: run selected two signals on its 12 real validation images and they lowered the test AUC on
 #: unseen families from 0.96 to 0.70: with so few negatives the selection fits noise. Below
 #: this count the combination keeps the detector's logit alone (and the report still shows
@@ -52,14 +55,15 @@ MAX_TERMS = 4
 def held_out_logits(card: dict, rows: list[dict]) -> dict[int, float]:
     """Row index -> the logit of a network that did not see the image's family (AI), or the
     mean over the folds (real calib and test photos). The card lists each fold's logits in
-    data-list order (``training/ai_model/train.py``)."""
+    data-list order, leaving out pictures smaller than a crop (``training/ai_model/train.py``)."""
     out: dict[int, float] = {}
     folds = card.get("fold_logits", {})
-    real_calib = [i for i, r in enumerate(rows) if r["label"] == 0 and r["split"] == "calib"]
-    real_test = [i for i, r in enumerate(rows) if r["label"] == 0 and r["split"] == "test"]
+    real = [i for i, r in enumerate(rows) if r["label"] == 0 and r["split"] in ("calib", "test") and scorable(r)]
+    real_calib = [i for i in real if rows[i]["split"] == "calib"]
+    real_test = [i for i in real if rows[i]["split"] == "test"]
     sums: dict[int, list[float]] = {}
     for family, fold in folds.items():
-        members = [i for i, r in enumerate(rows) if r["family"] == family]
+        members = [i for i, r in enumerate(rows) if r["family"] == family and scorable(r)]
         if len(members) != len(fold["ai_logits"]) or len(real_calib) != len(fold["real_calib_logits"]):
             raise SystemExit(f"the model card's fold logits do not match {DATA_LIST.name}: retrain the model")
         out.update(zip(members, fold["ai_logits"], strict=True))
@@ -67,6 +71,20 @@ def held_out_logits(card: dict, rows: list[dict]) -> dict[int, float]:
             sums.setdefault(i, []).append(v)
     out.update({i: float(np.mean(v)) for i, v in sums.items()})
     return out
+
+
+def palette_stored(row: dict) -> bool:
+    """Files stored as a palette image (most GPT-4o PNGs of the data, by the repository that holds them).
+
+    The signals read the pixels as stored: a 256-colour dithered palette leaves gaps in the
+    histogram and changes the noise statistics, and in this data only AI files have it, so a
+    fit that kept them would learn "palette = AI" (the first run picked
+    ``ai_texture.histogram_gaps`` first: 49-175 gaps on GPT-4o files, 0-8 on everything else).
+    They are left out of both the fit and the test here; the detector, which sees normalised
+    crops, is measured on them in its own section.
+    """
+    with Image.open(path_of(row)) as img:
+        return img.mode == "P"
 
 
 def per_family(rows: list[tuple[int, dict]], limit: int = PER_FAMILY, seed: int = 0) -> list[tuple[int, dict]]:
@@ -189,7 +207,7 @@ def fit() -> dict:
     rows = read_data_list(DATA_LIST)
     logits = held_out_logits(card, rows)
     present = {id(r) for r in available(rows)}
-    indexed = [(i, r) for i, r in enumerate(rows) if id(r) in present]
+    indexed = [(i, r) for i, r in enumerate(rows) if id(r) in present and not palette_stored(r)]
     fit_rows = per_family(
         [(i, r) for i, r in indexed if (r["label"] == 1 and r["split"] == "train") or r["split"] == "calib"]
     )
