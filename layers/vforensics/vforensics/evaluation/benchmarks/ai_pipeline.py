@@ -2,8 +2,8 @@
 
     .venv/bin/python -m vforensics.evaluation.benchmarks.ai_pipeline [--work bench-out] [--jobs 2]
 
-On the detector's held-out ml72 files (both unseen families and held-out diffusion1) against
-its held-out real-web photos only: the other files trained it.
+On the test split's ml72 files (three small families the detector trained on, these files
+never) against the test split's real-web photos (the same subjects).
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def to_markdown(results: dict) -> str:
 
     lines = [
         "Through the whole pipeline (`vforensics eval --ai ... --real ...`, `overall.ai_likelihood`), on the "
-        "detector's held-out ml72 images (both unseen families and held-out diffusion1) against its held-out "
-        "real-web photos:",
+        "test split's ml72 images (three small families the detector trained on, these files never) against the "
+        "test split's real-web photos of the same subjects:",
         "",
     ]
     lines += [f"- {line}" for line in summary_lines(results["eval"])] + [""]
