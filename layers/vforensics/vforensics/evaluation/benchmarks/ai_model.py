@@ -381,7 +381,7 @@ def run(context: Context, model: Path | None = None, no_image: bool = False) -> 
         "ai_families": sorted({r["family"] for r in rows if r["label"] == 1}),
         "real_families": sorted({r["family"] for r in rows if r["label"] == 0}),
         "sources": sources_available(),
-        "card": {k: v for k, v in card.items()},
+        "card": card,
         "latency": latency(),
         "cold_start": cold_start(),
         "model_bytes": path.stat().st_size,
