@@ -8,7 +8,9 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from vforensics.analyzers.metadata import _analyzer as metadata
+from vforensics.analyzers.metadata import _embedded as embedded
 from vforensics.analyzers.metadata import _exiftool as exiftool
+from vforensics.analyzers.metadata import _xmp as xmp_reader
 from vforensics.media import file_structure
 from vforensics.media.image import Media
 
@@ -118,6 +120,46 @@ def test_huge_xmp_is_read_within_a_cap():
     d = _analyze(encode(natural_rgb(200, 100), "PNG", pnginfo=info), "x.png").details
     assert d["xmp"]["bytes"] > 5_000_000 and d["xmp"]["truncated_at"] == 2_000_000
     assert d["xmp"]["creator_tool"] == "GIMP 2.10" and "editing_software" in d["flags"]
+
+
+@pytest.mark.timeout(30)  # a hang guard: the regular-expression reader took minutes on these
+@pytest.mark.parametrize("where", ["app1", "after_eoi"])
+def test_unclosed_xmp_tags_cost_a_linear_parse_not_minutes(where):
+    head = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description xmp:CreatorTool="GIMP 2.10">'
+    packet = head + b"<xmpMM:History><rdf:Seq>" + b"<rdf:li>" * 120_000 + b"</x:xmpmeta>"  # ~1 MB
+    if where == "app1":
+        d = _analyze(encode(natural_rgb(96, 64), "JPEG", quality=90, xmp=packet[:60_000])).details
+        assert d["xmp"]["malformed"].startswith("not well-formed XML at line 1")
+    else:
+        d = _analyze(encode(natural_rgb(96, 64), "JPEG", quality=90) + packet).details
+        assert d["xmp"]["bytes"] == len(packet) and "malformed" in d["xmp"]
+    assert d["xmp"]["creator_tool"] == "GIMP 2.10"  # what was read before the break is kept
+
+
+def test_xmp_with_a_dtd_or_entities_is_not_expanded():
+    packet = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "' + b"A" * 1000 + b'">]><x:xmpmeta xmp:CreatorTool="&a;"/>'
+    img = Image.new("RGB", (8, 8))
+    img.info["xmp"] = packet
+    out = xmp_reader.read_xmp(img, b"")
+    assert out["malformed"].startswith("a DTD, entity") and "creator_tool" not in out
+
+
+def test_png_text_of_an_undecodable_png_keeps_the_chunks_before_the_pixels():
+    # Prepare refuses such a file (CORRUPT_FILE), but the reader must not depend on that
+    import io
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 48, 8, 2, 0, 0, 0))
+        + chunk(b"tEXt", b"parameters\x00a cat, Steps: 20")
+        + chunk(b"IDAT", b"not zlib data" * 8)
+        + chunk(b"IEND", b"")
+    )
+    assert embedded.png_text(Image.open(io.BytesIO(png))) == {"parameters": "a cat, Steps: 20"}
 
 
 def _tiff_exif(entries: list[tuple[int, int, int, bytes]], gps: list[tuple[int, int, int, bytes]]) -> bytes:

@@ -31,6 +31,7 @@ from vforensics.analyzers.metadata import _exif_fields as exif_fields
 from vforensics.analyzers.metadata import _exif_thumbnail as exif_thumbnail
 from vforensics.analyzers.metadata import _exiftool as exiftool
 from vforensics.analyzers.metadata import _generator_provenance as generator_provenance
+from vforensics.analyzers.metadata import _xmp as xmp_metadata
 from vforensics.media import file_structure, jpeg_tables
 from vforensics.media.image import Media
 
@@ -79,7 +80,7 @@ def analyze(media: Media) -> AnalyzerResult:
         )
         if exif.get(tag)
     }
-    xmp = embedded_metadata.read_xmp(img, data)
+    xmp = xmp_metadata.read_xmp(img, data)
     texts = embedded_metadata.png_text(img)
     structure = file_structure.describe(data, info.format)
     warnings_found += structure.get("problems", [])
