@@ -87,6 +87,33 @@ def test_decompression_bomb_is_refused_from_the_header():
     assert "2500 megapixels" in err.value.message
 
 
+def _tiny_jpeg_declaring(width: int, height: int) -> bytes:
+    """A 16x16 JPEG whose frame header claims ``width`` x ``height``: libjpeg pads the short scan."""
+    data = bytearray(encode(natural_rgb(16, 16), "JPEG", quality=90))
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def test_a_few_hundred_bytes_cannot_buy_a_100_megapixel_analysis():
+    data = _tiny_jpeg_declaring(10_000, 10_000)
+    assert len(data) < 1_000
+    with pytest.raises(MediaRejected) as err:
+        inspect_image(data)
+    assert err.value.code == "DECOMPRESSION_BOMB" and "can hold at most" in err.value.message
+    assert inspect_image(_tiny_jpeg_declaring(1_600, 1_200)).width == 1_600  # small enough to analyse anyway
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF"])
+def test_flat_images_as_compressed_as_their_codec_allows_are_accepted(fmt):
+    flat = Image.new("RGB" if fmt != "GIF" else "P", (3_000, 3_000), (200, 30, 90) if fmt != "GIF" else 3)
+    buf = io.BytesIO()
+    flat.save(buf, fmt, **({"quality": 90, "optimize": True} if fmt == "JPEG" else {"optimize": True}))
+    data = buf.getvalue()
+    assert 9_000_000 / len(data) > 100  # well past any photograph's pixels per byte
+    assert (inspect_image(data).width, inspect_image(data).height) == (3_000, 3_000)
+
+
 def test_size_limit_is_enforced(monkeypatch):
     monkeypatch.setenv("VF_MAX_BYTES", "1000")
     with pytest.raises(MediaRejected) as err:

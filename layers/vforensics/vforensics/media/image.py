@@ -128,6 +128,7 @@ def inspect_image(data: bytes) -> ImageInfo:
             img = Image.open(io.BytesIO(data))
             width, height = img.size
             check_pixels(width, height)
+            check_pixels_for_size(width, height, data, file_type.format)
             frames = getattr(img, "n_frames", 1)
             mode = img.mode
             has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
@@ -168,6 +169,42 @@ def check_pixels(width: int, height: int) -> None:
             "DECOMPRESSION_BOMB",
             f"the header declares {width}x{height} = {width * height / 1e6:.0f} megapixels; "
             f"the limit is {limits.max_pixels() / 1e6:.0f} megapixels",
+        )
+
+
+def most_pixels_held(data: bytes, fmt: str) -> int:
+    """The most pixels a complete ``fmt`` file of ``len(data)`` bytes can decode to.
+
+    JPEG, PNG and GIF from their codecs' bounds (``limits``); the other formats by policy.
+    A file declaring more is truncated or padded (libjpeg fills a short scan with grey, with
+    a warning only): decoding it would buy a full-size analysis for a few hundred bytes.
+    """
+    n = len(data)
+    if fmt == "JPEG":
+        return n * limits.JPEG_PIXELS_PER_BYTE
+    if fmt == "GIF":
+        return n * limits.GIF_PIXELS_PER_BYTE
+    if fmt == "PNG" and len(data) >= 26:
+        # IHDR: width, height, bit depth, colour type; a row is a filter byte + its samples
+        width = int.from_bytes(data[16:20], "big")
+        bits = data[24] * {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(data[25], 4)
+        row_bytes = 1 + -(-width * bits // 8)
+        rows = n * limits.DEFLATE_MAX_RATIO // row_bytes
+        return rows * width
+    return n * limits.POLICY_PIXELS_PER_BYTE
+
+
+def check_pixels_for_size(width: int, height: int, data: bytes, fmt: str) -> None:
+    """Refuse a file that declares more pixels than its bytes can hold (above ``FREE_PIXELS``)."""
+    if width * height <= limits.FREE_PIXELS:
+        return
+    held = most_pixels_held(data, fmt)
+    if width * height > held:
+        raise MediaRejected(
+            "DECOMPRESSION_BOMB",
+            f"the header declares {width}x{height} = {width * height / 1e6:.1f} megapixels, but "
+            f"{len(data):,} bytes of {fmt} can hold at most {held / 1e6:.2f} megapixels: "
+            "the file is truncated or built to inflate",
         )
 
 
