@@ -102,6 +102,23 @@ def test_compare_command_prints_json_and_writes_the_heatmap(root, tmp_path, phot
     assert Image.open(tmp_path / "cmp" / "ssim_difference.png").mode == "L"
 
 
+@pytest.mark.parametrize(
+    "size_a,size_b", [((1, 64), (96, 64)), ((64, 1), (64, 64)), ((96, 64), (1, 64)), ((1, 1), (2, 2))]
+)
+def test_one_pixel_wide_or_high_images_are_compared_not_crashed(tmp_path, size_a, size_b):
+    rng = np.random.default_rng(1)
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    for path, (w, h) in ((a, size_a), (b, size_b)):
+        path.write_bytes(encode(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "PNG"))
+    result = compare(Media.from_bytes(a.read_bytes()), Media.from_bytes(b.read_bytes()))
+    assert result.report["alignment"] in (
+        "same size",
+        "resized",
+        "none (resized; the pictures could not be registered)",
+    )
+    assert result.difference.shape == (size_a[1], size_a[0]) and 0.0 <= result.report["overlap"] <= 1.0
+
+
 def test_compare_command_refuses_a_non_image(root, tmp_path):
     junk = tmp_path / "junk.jpg"
     junk.write_text("not an image")

@@ -28,6 +28,8 @@ import numpy as np
 from vforensics.media.image import Media
 
 MAX_SIDE = 1024
+#: ORB describes a 31-pixel patch around each keypoint; smaller images cannot be registered
+MIN_REGISTER_SIDE = 32
 #: (lowest SSIM, label): the first band whose bound the SSIM reaches
 SIMILARITY_BANDS = ((0.95, "Very Similar"), (0.80, "Similar"), (0.50, "Somewhat Similar"), (-1.0, "Different"))
 
@@ -120,6 +122,8 @@ def align(
 
 
 def _homography_warp(reference: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    if min(*reference.shape[:2], *moving.shape[:2]) < MIN_REGISTER_SIDE:
+        return None  # ORB's pyramid fails on a 1-pixel side, and finds nothing below its patch size
     orb = cv2.ORB_create(2000)  # type: ignore[attr-defined]  # missing from opencv's stubs
     ka, da = orb.detectAndCompute(_gray(reference).astype(np.uint8), None)
     kb, db = orb.detectAndCompute(_gray(moving).astype(np.uint8), None)
