@@ -32,6 +32,31 @@ def test_type_comes_from_bytes_not_name():
     assert media.info.format == "PNG"
 
 
+def _ftyp(major: bytes, *compatible: bytes) -> bytes:
+    body = major + b"\x00\x00\x00\x00" + b"".join(compatible)
+    return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body
+
+
+@pytest.mark.parametrize(
+    "data,fmt",
+    [
+        (None, "AVIF"),  # a real AVIF written by Pillow (libavif)
+        (_ftyp(b"heic", b"mif1", b"heic") + b"\x00\x00\x00\x08meta" * 4, "HEIC"),  # as iPhones write it
+        (_ftyp(b"mif1", b"mif1", b"heic") + b"\x00" * 40, "HEIC"),
+        (_ftyp(b"mif1", b"mif1", b"avif") + b"\x00" * 40, "AVIF"),
+    ],
+)
+def test_heif_and_avif_stills_are_images_not_mp4_video(data, fmt):
+    if data is None:
+        buf = io.BytesIO()
+        Image.fromarray(natural_rgb(64, 48)).save(buf, "AVIF")
+        data = buf.getvalue()
+    assert sniff(data[:32]).format == fmt and sniff(data[:32]).kind == "image"
+    with pytest.raises(MediaRejected) as err:
+        inspect_image(data)
+    assert err.value.code == "UNSUPPORTED_FORMAT" and f"{fmt} images are recognised" in err.value.message
+
+
 @pytest.mark.parametrize(
     "header,fmt",
     [

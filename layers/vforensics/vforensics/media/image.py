@@ -109,8 +109,12 @@ def check_type(header: bytes):
             "UNSUPPORTED_MEDIA",
             f"{file_type.format} video was recognised, but video analysis is not available in this version",
         )
-    if file_type not in IMAGE_TYPES:  # pragma: no cover - every sniffed image type is listed
-        raise MediaRejected("UNSUPPORTED_FORMAT", f"{file_type.format} is not supported")
+    if file_type not in IMAGE_TYPES:
+        raise MediaRejected(
+            "UNSUPPORTED_FORMAT",
+            f"{file_type.format} images are recognised but not supported in this version; "
+            "convert to JPEG or PNG (the conversion itself changes the evidence: keep the original)",
+        )
     return file_type
 
 

@@ -19,6 +19,8 @@ GIF = FileType("GIF", "image/gif", "image")
 BMP = FileType("BMP", "image/bmp", "image")
 TIFF = FileType("TIFF", "image/tiff", "image")
 WEBP = FileType("WEBP", "image/webp", "image")
+AVIF = FileType("AVIF", "image/avif", "image")
+HEIC = FileType("HEIC", "image/heic", "image")
 MP4 = FileType("MP4", "video/mp4", "video")
 MOV = FileType("MOV", "video/quicktime", "video")
 AVI = FileType("AVI", "video/x-msvideo", "video")
@@ -26,6 +28,19 @@ MKV = FileType("MKV", "video/x-matroska", "video")
 WEBM = FileType("WEBM", "video/webm", "video")
 
 IMAGE_TYPES = (JPEG, PNG, GIF, BMP, TIFF, WEBP)
+#: ISO BMFF brands of still images and image sequences (HEIF, ISO/IEC 23008-12; AVIF, AV1-ISOBMFF):
+#: these files start with an ``ftyp`` box like MP4 and are told apart by their brands
+HEIF_BRANDS = {
+    b"avif": AVIF,
+    b"avis": AVIF,
+    b"heic": HEIC,
+    b"heix": HEIC,
+    b"heim": HEIC,
+    b"heis": HEIC,
+    b"hevc": HEIC,
+    b"hevx": HEIC,
+}
+GENERIC_HEIF_BRANDS = (b"mif1", b"msf1")
 
 
 def sniff(header: bytes) -> FileType | None:
@@ -46,7 +61,19 @@ def sniff(header: bytes) -> FileType | None:
     if h[:4] == b"RIFF" and h[8:12] == b"AVI ":
         return AVI
     if h[4:8] == b"ftyp":
-        return MOV if h[8:12] == b"qt  " else MP4
+        return _iso_bmff(h)
     if h.startswith(b"\x1a\x45\xdf\xa3"):
         return WEBM if b"webm" in h else MKV
     return None
+
+
+def _iso_bmff(h: bytes) -> FileType:
+    """HEIC / AVIF by the major brand or, under a generic ``mif1`` / ``msf1``, a compatible one."""
+    major = h[8:12]
+    if major in HEIF_BRANDS:
+        return HEIF_BRANDS[major]
+    box_end = min(len(h), int.from_bytes(h[:4], "big"))
+    compatible = [h[i : i + 4] for i in range(16, box_end - 3, 4)]
+    if major in GENERIC_HEIF_BRANDS or any(b in GENERIC_HEIF_BRANDS for b in compatible):
+        return next((HEIF_BRANDS[b] for b in compatible if b in HEIF_BRANDS), HEIC)
+    return MOV if major == b"qt  " else MP4
