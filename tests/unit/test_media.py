@@ -120,6 +120,16 @@ def _tiny_jpeg_declaring(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def test_a_jpeg_without_its_end_marker_is_refused_with_the_reason(root):
+    data = (root / "samples" / "iphone4.jpg").read_bytes()
+    assert data.endswith(b"\xff\xd9")
+    for cut in (data[:-2], data[: len(data) // 2]):  # lost only the marker / cut in the scan
+        with pytest.raises(MediaRejected) as err:
+            inspect_image(cut)
+        assert err.value.code == "CORRUPT_FILE" and "end-of-image marker (FF D9)" in err.value.message
+    assert inspect_image(data[:-2] + b"\xff\xd9").width == 1296  # the remedy the message gives
+
+
 def test_a_few_hundred_bytes_cannot_buy_a_100_megapixel_analysis():
     data = _tiny_jpeg_declaring(10_000, 10_000)
     assert len(data) < 1_000

@@ -84,6 +84,15 @@ class ImageInfo:
         )
 
 
+#: Refused, not read as complete: without decoding every Huffman code, a JPEG that lost only its
+#: 2-byte EOI cannot be told from one cut inside its last scan, whose missing blocks libjpeg
+#: fills with grey; the analyzers would then report the fill as an anomaly.
+MISSING_EOI = (
+    "the JPEG stops before its end-of-image marker (FF D9): it is truncated, or lost only the marker. "
+    "If you know the file is complete, append the two bytes FF D9 and upload it again"
+)
+
+
 def check_size(n_bytes: int) -> None:
     """Refuse empty files and files over the upload limit, before reading them."""
     if n_bytes <= 0:
@@ -140,6 +149,8 @@ def inspect_image(data: bytes) -> ImageInfo:
     except MediaRejected:
         raise
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, struct.error ...
+        if file_type.format == "JPEG" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+            raise MediaRejected("CORRUPT_FILE", MISSING_EOI) from exc
         raise MediaRejected(
             "CORRUPT_FILE", f"the {file_type.format} data could not be decoded ({_short(exc)})"
         ) from exc
