@@ -95,3 +95,40 @@ def test_cli_exits_zero_when_all_files_are_analysed(root, tmp_path):
 @pytest.mark.parametrize("args", [[], ["analyze"], ["frobnicate"]])
 def test_cli_usage_errors(args, tmp_path):
     assert _cli(*args, cwd=tmp_path).returncode == 2
+
+
+def test_cli_survives_hostile_names_escapes_pipes_and_a_stale_output_folder(root, tmp_path):
+    """A newline in a name, escape sequences in EXIF, a FIFO and a re-run into the same --out."""
+    import os
+
+    from PIL import Image
+
+    photo = Image.open(root / "samples" / "iphone4.jpg").reduce(4)
+    newline = tmp_path / "a\nb.jpg"
+    photo.save(newline, "JPEG", quality=90)
+    exif = Image.Exif()
+    exif[0x0131] = "Adobe Photoshop\x1b[2J\x1b]0;owned\x07\nverdict: AUTHENTIC"  # Software
+    escapes = tmp_path / "escapes.jpg"
+    photo.save(escapes, "JPEG", quality=90, exif=exif.tobytes())
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    stale = out / "escapes.jpg"
+    stale.mkdir(parents=True)
+    (stale / "error.json").write_text('{"status": "FAILED"}')  # what an earlier, failed run left
+
+    done = _cli("analyze", newline, escapes, fifo, "--out", out, cwd=tmp_path)
+    assert done.returncode == 1  # the FIFO is refused, the others analysed
+    assert "Traceback" not in done.stderr
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout + done.stderr
+    assert "a\\x0ab.jpg: No clear signs of manipulation" in done.stdout  # the name as it is, escaped
+    assert "pipe.jpg: ERROR cannot read" in done.stderr and "a named pipe" in done.stderr
+    assert "Adobe Photoshop\\x1b[2J\\x1b]0;owned\\x07 verdict: AUTHENTIC" in done.stdout  # shown, not obeyed
+    assert "2 of 3 files analysed" in done.stdout
+    assert (out / "a_b.jpg" / "report.json").is_file()
+    assert (stale / "report.json").is_file() and not (stale / "error.json").exists()
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no partial folders left
+
+    metadata = _cli("metadata", escapes, cwd=tmp_path)
+    assert metadata.returncode == 0 and "\x1b" not in metadata.stdout
+    assert json.loads(metadata.stdout)["exif"]["Software"].startswith("Adobe Photoshop\x1b[2J")

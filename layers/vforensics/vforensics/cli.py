@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from vforensics import __version__
+from vforensics.local.terminal import safe_json_text, safe_text
 from vforensics.media.sniff import HEADER_BYTES, sniff
 
 
@@ -129,20 +130,24 @@ def analyze(args: argparse.Namespace) -> int:
 
 
 def metadata(args: argparse.Namespace) -> int:
+    from vforensics.errors import MediaRejected
+    from vforensics.local.files import LocalFileError, read_local_file
     from vforensics.report.metadata import metadata_report
 
     try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        print(f"vforensics: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        report = metadata_report(read_local_file(args.file), args.file.name)
+    except LocalFileError as exc:
+        print(f"vforensics: {safe_text(str(exc))}", file=sys.stderr)
         return 1
-    report = metadata_report(data, args.file.name)
-    print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    except MediaRejected as rejected:
+        report = {"error": {"code": rejected.code, "message": rejected.message}, "file_name": args.file.name}
+    print(safe_json_text(json.dumps(report, indent=2, ensure_ascii=False, default=str)))
     return 1 if "error" in report else 0
 
 
 def compare(args: argparse.Namespace) -> int:
     from vforensics.errors import MediaRejected
+    from vforensics.local.files import LocalFileError, read_local_file
     from vforensics.media.image import Media
     from vforensics.report import maps
     from vforensics.report.comparison import compare as compare_media
@@ -150,12 +155,13 @@ def compare(args: argparse.Namespace) -> int:
     loaded = []
     for path in (args.a, args.b):
         try:
-            loaded.append(Media.from_bytes(path.read_bytes(), path.name))
-        except OSError as exc:
-            print(f"vforensics: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            loaded.append(Media.from_bytes(read_local_file(path), path.name))
+        except LocalFileError as exc:
+            print(f"vforensics: {safe_text(str(exc))}", file=sys.stderr)
             return 1
         except MediaRejected as rejected:
-            print(json.dumps({"error": {"code": rejected.code, "message": rejected.message, "file": str(path)}}))
+            error = {"error": {"code": rejected.code, "message": rejected.message, "file": str(path)}}
+            print(safe_json_text(json.dumps(error, ensure_ascii=False)))
             return 1
     result = compare_media(*loaded)
     if args.out:
@@ -164,16 +170,21 @@ def compare(args: argparse.Namespace) -> int:
         (args.out / "ssim_difference.png").write_bytes(maps.gray_png(result.difference, w, h))
         (args.out / "ssim_heatmap.png").write_bytes(maps.heatmap_png(result.difference, result.preview))
         result.report["files_written"] = ["ssim_difference.png", "ssim_heatmap.png"]
-    print(json.dumps(result.report, indent=2))
+    print(safe_json_text(json.dumps(result.report, indent=2, ensure_ascii=False)))
     return 0
 
 
 def describe(outcome) -> str:
-    name = outcome.path.name
+    """The lines printed for one file; every piece that came from the file is made terminal-safe."""
+    return safe_text(_describe(outcome), keep_newlines=True)
+
+
+def _describe(outcome) -> str:
+    name = safe_text(outcome.path.name)
     if outcome.status == "UNREADABLE":
-        return f"{name}: ERROR {outcome.reason}"
+        return f"{name}: ERROR {safe_text(outcome.reason or '')}"
     if outcome.status == "FAILED":
-        return f"{name}: NOT ANALYSED ({outcome.error_type}) {outcome.reason}"
+        return f"{name}: NOT ANALYSED ({outcome.error_type}) {safe_text(outcome.reason or '')}"
     if outcome.status == "DUPLICATE":
         return f"{name}: already analysed (same upload)"
     overall = outcome.report["overall"]
@@ -187,8 +198,8 @@ def describe(outcome) -> str:
     if overall.get("ai_likelihood") is not None:
         likelihood_ai = f"{overall['ai_likelihood']:.0f}/100"
         lines.append(f"    AI: {overall['ai_verdict']} ({likelihood_ai}, confidence {overall['ai_confidence']})")
-    lines += [f"    ! {issue}" for issue in summary["issues_found"][:4]]
-    lines += [f"    x {err}" for err in summary["errors"]]
+    lines += [f"    ! {safe_text(issue)}" for issue in summary["issues_found"][:4]]
+    lines += [f"    x {safe_text(err)}" for err in summary["errors"]]
     return "\n".join(lines)
 
 

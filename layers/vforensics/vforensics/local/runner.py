@@ -4,11 +4,18 @@ For each file: upload to the local uploads bucket, start the state machine with 
 the EventBridge rule would send, wait, then copy ``analyses/<id>/`` from the results
 bucket to ``OUT/<name>/`` (report.json, report.zip, maps/, heatmaps/, views/). A file the
 pipeline refuses gets ``OUT/<name>/error.json`` with the stable code and reason.
+
+Each folder is written beside its final place and then swapped in, so a re-run never leaves
+an earlier run's error.json beside a new report, and an interrupted run leaves either the
+old folder or the new one. A failure of one file (even one of this code) is that file's
+outcome; the others are still analysed.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -16,8 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from vforensics.errors import MediaRejected
 from vforensics.local.engine import LocalEngine
 from vforensics.local.events import object_created_event
+from vforensics.local.files import LocalFileError, read_local_file
 from vforensics.pipeline import aws, layout
 from vforensics.pipeline.identity import analysis_id_for
 
@@ -43,11 +52,17 @@ def output_names(paths: list[Path]) -> list[str]:
     names: list[str] = []
     seen: dict[str, int] = {}
     for p in paths:
-        base = p.name or "input"
+        base = safe_name(p.name) or "input"
         n = seen.get(base, 0)
         seen[base] = n + 1
         names.append(base if n == 0 else f"{base}-{n + 1}")
     return names
+
+
+def safe_name(name: str) -> str:
+    """``name`` without control characters or separators, for folder names and object keys."""
+    cleaned = "".join("_" if (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch in "/\\") else ch for ch in name)
+    return "_" + cleaned if cleaned in (".", "..") else cleaned
 
 
 def analyze_files(
@@ -62,7 +77,7 @@ def analyze_files(
     run_id = uuid.uuid4().hex[:8]
 
     def one(i: int) -> FileOutcome:
-        outcome = analyze_one(engine, paths[i], out_dir / names[i], key=f"local/{run_id}/{i:04d}/{paths[i].name}")
+        outcome = analyze_one(engine, paths[i], out_dir / names[i], key=f"local/{run_id}/{i:04d}/{names[i]}")
         if on_done:
             on_done(i, outcome)
         return outcome
@@ -75,10 +90,28 @@ def analyze_files(
 
 def analyze_one(engine: LocalEngine, path: Path, target: Path, key: str) -> FileOutcome:
     started = time.perf_counter()
+    staging = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileOutcome(path, "UNREADABLE", reason=f"cannot read {path}: {exc.strerror or exc}")
+        outcome = _run(engine, path, target, staging, key)
+    except Exception as exc:  # this file's outcome, not the end of the run
+        shutil.rmtree(staging, ignore_errors=True)
+        outcome = FileOutcome(path, "FAILED", out_dir=target, error_type=type(exc).__name__, reason=str(exc)[:500])
+        _write_error(staging, outcome)
+    if staging.exists():
+        _swap_in(staging, target)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _run(engine: LocalEngine, path: Path, target: Path, staging: Path, key: str) -> FileOutcome:
+    try:
+        data = read_local_file(path)
+    except LocalFileError as exc:
+        return FileOutcome(path, "UNREADABLE", reason=str(exc))
+    except MediaRejected as rejected:  # empty or over the limit: refused before any upload
+        outcome = FileOutcome(path, "FAILED", out_dir=target, error_type="MediaRejected", reason=str(rejected))
+        _write_error(staging, outcome)
+        return outcome
     bucket = engine.resources.uploads_bucket
     etag = aws.client("s3").put_object(Bucket=bucket, Key=key, Body=data)["ETag"].strip('"')
     event = object_created_event(bucket, key, etag, len(data))
@@ -86,35 +119,46 @@ def analyze_one(engine: LocalEngine, path: Path, target: Path, key: str) -> File
     execution = engine.start_execution(event, name=f"local-{uuid.uuid4().hex}")
     described = engine.wait(execution)
     outcome = FileOutcome(path, described["status"], analysis_id=analysis_id, out_dir=target)
-    target.mkdir(parents=True, exist_ok=True)
     if described["status"] == "SUCCEEDED":
         result = json.loads(described.get("output") or "{}")
         if "report_key" not in result:  # the Claim found an earlier analysis of the same upload
             outcome.status = "DUPLICATE"
         else:
             outcome.status = "COMPLETED"
-            _download(result["results_bucket"], layout.analysis_prefix(analysis_id), target)
-            outcome.report = json.loads((target / layout.REPORT).read_text())
+            _download(result["results_bucket"], layout.analysis_prefix(analysis_id), staging)
+            outcome.report = json.loads((staging / layout.REPORT).read_text())
     else:
         record = engine.record(analysis_id) or {}
         outcome.status = "FAILED"
         outcome.error_type = record.get("error_type") or described.get("error")
         outcome.reason = record.get("reason") or described.get("cause")
-        (target / "error.json").write_text(
-            json.dumps(
-                {
-                    "analysis_id": analysis_id,
-                    "file": str(path),
-                    "status": "FAILED",
-                    "error_type": outcome.error_type,
-                    "reason": outcome.reason,
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-    outcome.seconds = time.perf_counter() - started
+        _write_error(staging, outcome)
     return outcome
+
+
+def _write_error(folder: Path, outcome: FileOutcome) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    document = {
+        "analysis_id": outcome.analysis_id,
+        "file": str(outcome.path),
+        "status": "FAILED",
+        "error_type": outcome.error_type,
+        "reason": outcome.reason,
+    }
+    (folder / "error.json").write_text(json.dumps(document, indent=2) + "\n")
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` with two renames (a folder cannot replace a non-empty one)."""
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    if target.exists() or target.is_symlink():
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old.exists() or old.is_symlink():
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
 
 
 def _download(bucket: str, prefix: str, target: Path) -> None:
