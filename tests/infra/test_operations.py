@@ -5,10 +5,12 @@ Read from the template as written (before the SAM transform), as the other templ
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cfnlint.decode import decode_str
 
 from vforensics.analyzers import registry
@@ -147,3 +149,16 @@ def test_uploads_cors_allows_presigned_post_from_the_listed_origins_only():
     assert rule["AllowedOrigins"] == {"Ref": "UploadAllowedOrigins"}
     joined = {"Fn::Join": ["", {"Ref": "UploadAllowedOrigins"}]}
     assert _template()["Conditions"]["HasUploadOrigins"] == {"Fn::Not": [{"Fn::Equals": [joined, ""]}]}
+
+
+def test_the_execution_timeout_leaves_room_for_the_longest_path():
+    """The ASL's top-level TimeoutSeconds (the pipeline adds it; ExecutionsTimedOut alarms on it)
+    must outlast Prepare, the slowest analyzer and Aggregate run one after the other."""
+    asl = json.loads((REPO / "statemachine" / "analysis.asl.json").read_text())
+    if "TimeoutSeconds" not in asl:
+        pytest.skip("statemachine/analysis.asl.json has no top-level TimeoutSeconds yet")
+    states = asl["States"]
+    parallels = [s for s in states.values() if s["Type"] == "Parallel"]
+    slowest = max(t.get("TimeoutSeconds", 0) for p in parallels for b in p["Branches"] for t in b["States"].values())
+    longest = states["Prepare"]["TimeoutSeconds"] + slowest + states["Aggregate"]["TimeoutSeconds"]
+    assert asl["TimeoutSeconds"] > longest, (asl["TimeoutSeconds"], longest)
