@@ -73,6 +73,30 @@ lock:
 	{ echo "# Fully pinned development environment (Python 3.12). Regenerate with: make lock"; \
 	  /tmp/vf-lock/bin/pip freeze | grep -v '^-e'; } > requirements.txt
 
+# Security audit (docs/SECURITY.md, "Dependency audit"): checkov on template.yaml with the skip
+# list in .checkov.yaml, then pip-audit of every pinned requirements file against PyPI's
+# vulnerability data (--strict: a dependency it could not look up fails the audit). Each tool in
+# its own venv under .venv/audit, pinned by audit/requirements-*.txt (checkov pins packages the
+# project's lock does not want). Needs the network to the package index; no AWS account.
+.PHONY: audit audit-template audit-deps
+AUDIT_VENVS := $(VENV)/audit
+AUDITED_REQUIREMENTS := requirements.txt layers/vforensics/requirements.txt \
+	layers/vforensics/requirements-tracing.txt layers/c2pa/requirements.txt functions/model/requirements.txt
+audit: audit-template audit-deps
+
+$(AUDIT_VENVS)/%/.installed: audit/requirements-%.txt
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: set PYTHON312=/path/to/python3.12" >&2; exit 1; }
+	rm -rf $(AUDIT_VENVS)/$* && $(PYTHON312) -m venv $(AUDIT_VENVS)/$*
+	$(AUDIT_VENVS)/$*/bin/pip install -qq --disable-pip-version-check -r $<
+	touch $@
+
+audit-template: $(AUDIT_VENVS)/checkov/.installed
+	$(AUDIT_VENVS)/checkov/bin/checkov --config-file .checkov.yaml
+
+audit-deps: $(AUDIT_VENVS)/pip-audit/.installed
+	$(AUDIT_VENVS)/pip-audit/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
+		$(addprefix -r ,$(AUDITED_REQUIREMENTS))
+
 clean:
 	rm -rf $(VENV) .venv-train .aws-sam $(OUT) .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

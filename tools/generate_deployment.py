@@ -9,7 +9,8 @@ What it owns, and nothing else of those files:
   file's media type leading to one Parallel state per kind (``AnalyzeImage``,
   ``AnalyzeVideo``), and a type no analyzer is registered for ends as a FAILED record.
 - template.yaml: the blocks between ``# >>> generated`` and ``# <<< generated`` (analyzer
-  functions and log groups, their DefinitionSubstitutions, their invoke policies).
+  functions with their scoped S3 policies, log groups and alarms, their DefinitionSubstitutions,
+  their invoke policies).
 - events/: ``analyzer-<name>.json`` per analyzer (stale ones removed), the branch list of
   ``aggregate.json`` and the per-function sections of ``env.json``. The job inside them
   comes from the real Prepare handler (``tools/make_events.py``) and is kept as it is.
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from vforensics.analyzers.registry import ANALYZER_SPECS, AnalyzerSpec
+from vforensics.pipeline import layout
 
 ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "statemachine" / "analysis.asl.json"
@@ -34,6 +36,13 @@ TEMPLATE = ROOT / "template.yaml"
 EVENTS = ROOT / "events"
 ANALYZE_STATE = "Analyze"
 KIND_PATTERNS = {"image": "image/*", "video": "video/*"}
+# An analyzer's second maps (AnalyzerResult.extra_maps) by analyzer name: each gets its own
+# PutObject grant. tests/infra/test_least_privilege.py checks this against the analyzers' code.
+EXTRA_MAPS: dict[str, tuple[str, ...]] = {
+    "metadata": ("thumbnail_difference",),
+    "noise": ("noise_level", "noise_cooccurrence"),
+    "jpeg": ("jpeg_ghost",),
+}
 TIMED_OUT_IN_SAMPLE = "noise"  # the analyzer whose branch events/aggregate.json shows as timed out
 # Step Functions waits a little longer than the function's own timeout, so that a timeout is
 # reported by Lambda (Sandbox.Timedout) rather than cut off by the state machine.
@@ -180,10 +189,17 @@ def _function_yaml(spec: AnalyzerSpec) -> str:
         f"      MemorySize: {spec.memory_mb}",
         f"      Timeout: {spec.timeout_s}",
         "      Policies:",
-        "        - S3ReadPolicy:",
-        "            BucketName: !Ref UploadsBucket",
-        "        - S3WritePolicy:",
-        "            BucketName: !Ref ResultsBucket",
+        "        # Reads the upload; writes only its own result and images (no read, delete or ACL).",
+        "        - Statement:",
+        "            - Sid: ReadUpload",
+        "              Effect: Allow",
+        "              Action: s3:GetObject",
+        f'              Resource: !Sub "{_s3_arn("UploadsBucket", "*")}"',
+        "            - Sid: WriteOwnOutputs",
+        "              Effect: Allow",
+        "              Action: s3:PutObject",
+        "              Resource:",
+        *(f'                - !Sub "{_s3_arn("ResultsBucket", key)}"' for key in output_keys(spec.name)),
     ]
     if spec.image is not None:
         lines += [
@@ -199,8 +215,83 @@ def _function_yaml(spec: AnalyzerSpec) -> str:
         "    Properties:",
         f'      LogGroupName: !Sub "/aws/lambda/${{{spec.logical_id}}}"',
         "      RetentionInDays: !Ref LogRetentionDays",
+        "",
+        *error_rate_alarm_yaml(spec.logical_id),
+        "",
+        *throttles_alarm_yaml(spec.logical_id),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _alarm_head(logical_id: str, kind: str, description: str) -> list[str]:
+    return [
+        f"  {logical_id}{kind}Alarm:",
+        "    Type: AWS::CloudWatch::Alarm",
+        "    Properties:",
+        f'      AlarmDescription: !Sub "${{{logical_id}}}: {description}"',
+        "      AlarmActions: !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]",
+        "      ComparisonOperator: GreaterThanThreshold",
+        "      EvaluationPeriods: 1",
+        "      TreatMissingData: notBreaching",
+    ]
+
+
+def _lambda_metric(logical_id: str, metric_id: str, metric: str) -> list[str]:
+    return [
+        f"        - Id: {metric_id}",
+        "          ReturnData: false",
+        "          MetricStat:",
+        "            Period: 300",
+        "            Stat: Sum",
+        "            Metric:",
+        "              Namespace: AWS/Lambda",
+        f"              MetricName: {metric}",
+        f"              Dimensions: [{{Name: FunctionName, Value: !Ref {logical_id}}}]",
+    ]
+
+
+def error_rate_alarm_yaml(logical_id: str) -> list[str]:
+    """Errors / Invocations over 5 minutes above AnalyzerErrorRatePercent."""
+    return [
+        *_alarm_head(logical_id, "ErrorRate", "over ${AnalyzerErrorRatePercent}% of invocations failed in 5 minutes"),
+        "      Threshold: !Ref AnalyzerErrorRatePercent",
+        "      Metrics:",
+        "        - Id: rate",
+        '          Expression: "IF(invocations > 0, 100 * errors / invocations, 0)"',
+        "          Label: error rate (%)",
+        "          ReturnData: true",
+        *_lambda_metric(logical_id, "errors", "Errors"),
+        *_lambda_metric(logical_id, "invocations", "Invocations"),
+    ]
+
+
+def throttles_alarm_yaml(logical_id: str) -> list[str]:
+    """Any throttled invocation in 5 minutes (reserved concurrency reached)."""
+    return [
+        *_alarm_head(logical_id, "Throttles", "invocations throttled (reserved concurrency reached)"),
+        "      Namespace: AWS/Lambda",
+        "      MetricName: Throttles",
+        f"      Dimensions: [{{Name: FunctionName, Value: !Ref {logical_id}}}]",
+        "      Statistic: Sum",
+        "      Period: 300",
+        "      Threshold: 0",
+    ]
+
+
+def output_keys(name: str) -> list[str]:
+    """Key patterns (``*`` for the analysis id) analyzer ``name`` writes, from pipeline/layout.py."""
+    prefix = layout.analysis_prefix("*")
+    maps = [name, *EXTRA_MAPS.get(name, ())]
+    return [
+        layout.result_key("*", name),
+        *(prefix + layout.map_name(m) for m in maps),
+        *(prefix + layout.heatmap_name(m) for m in maps),
+        prefix + layout.view_name(name, "*"),
+    ]
+
+
+def _s3_arn(bucket: str, key: str) -> str:
+    return f"arn:${{AWS::Partition}}:s3:::${{{bucket}}}/{key}"
 
 
 def _wrap(text: str, width: int = 88) -> list[str]:

@@ -1,0 +1,339 @@
+"""Least privilege: each role the stack creates may do what its code does, and nothing else.
+
+template.yaml goes through the SAM transform (as cfn-lint and CloudFormation run it), so SAM's
+policy templates are checked as what they expand to. A small evaluator then asks of each role
+"may it do ACTION on RESOURCE?", matching IAM wildcards, for the keys layout.py names: every
+analyzer writes only its own result and images, Aggregate only the report, nobody deletes or
+reconfigures a bucket, and DynamoDB actions are exactly those the code and the ASL call.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode_str
+from cfnlint.template.transforms._sam import Transform
+
+from tools import generate_deployment
+from vforensics.analyzers import registry
+from vforensics.pipeline import layout
+
+REPO = Path(__file__).resolve().parents[2]
+REGION, ACCOUNT = "us-east-1", "123456789012"
+NAMES = {"UploadsBucket": "vf-uploads", "ResultsBucket": "vf-results", "AnalysesTable": "vf-analyses"}
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
+UPLOADS, RESULTS = f"arn:aws:s3:::{NAMES['UploadsBucket']}", f"arn:aws:s3:::{NAMES['ResultsBucket']}"
+TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NAMES['AnalysesTable']}"
+AID = "0f" * 32  # an analysis id
+# The managed policies SAM attaches: CloudWatch Logs for the function's own logs, X-Ray.
+ALLOWED_MANAGED = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+}
+# What "IAM policies for logging to CloudWatch Logs" (Step Functions developer guide) requires,
+# on "*": these CloudWatch Logs APIs take no resource ARN.
+LOG_DELIVERY = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+DESTRUCTIVE = [
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutObjectAcl",
+    "s3:PutBucketAcl",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:DeleteBucket",
+]
+
+
+# --------------------------------------------------------------------------- the evaluator
+
+
+@cache
+def _transformed() -> dict[str, Any]:
+    template, matches = decode_str((REPO / "template.yaml").read_text())
+    assert not matches, [str(m) for m in matches]
+    transform = Transform("template.yaml", copy.deepcopy(template), REGION)
+    errors = transform.transform_template()
+    assert not errors, [str(e) for e in errors]
+    return json.loads(json.dumps(transform.template(), default=str))
+
+
+def _ref(name: str) -> str:
+    if name in PSEUDO:
+        return PSEUDO[name]
+    return NAMES.get(name, f"vf-{name}")
+
+
+def _get_att(name: str, attr: str) -> str:
+    if attr != "Arn":
+        return f"vf-{name}-{attr}"
+    kind = _transformed()["Resources"][name]["Type"]
+    if kind == "AWS::S3::Bucket":
+        return f"arn:aws:s3:::{_ref(name)}"
+    if kind == "AWS::DynamoDB::Table":
+        return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{_ref(name)}"
+    return f"arn:aws:{kind.split('::')[1].lower()}:{REGION}:{ACCOUNT}:{_ref(name)}"
+
+
+def _resolve(value: Any, local: dict[str, str] | None = None) -> Any:
+    """Strings for the intrinsic functions a policy uses (Ref, GetAtt, Sub, Join)."""
+    if isinstance(value, list):
+        return [_resolve(v, local) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "Ref" in value:
+        return _ref(value["Ref"])
+    if "Fn::GetAtt" in value:
+        name, attr = value["Fn::GetAtt"] if isinstance(value["Fn::GetAtt"], list) else value["Fn::GetAtt"].split(".")
+        return _get_att(name, attr)
+    if "Fn::Join" in value:
+        sep, parts = value["Fn::Join"]
+        return sep.join(_resolve(parts, local))
+    if "Fn::Sub" in value:
+        arg = value["Fn::Sub"]
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+        env = {k: _resolve(v) for k, v in variables.items()}
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name in env:
+                return env[name]
+            if "." in name and name not in PSEUDO:
+                return _get_att(*name.split(".", 1))
+            return _ref(name)
+
+        return re.sub(r"\$\{([A-Za-z0-9:._]+)\}", sub, text)
+    raise AssertionError(f"an IAM policy uses {sorted(value)}: evaluate it or keep policies unconditional")
+
+
+def _roles() -> dict[str, dict[str, Any]]:
+    return {k: r["Properties"] for k, r in _transformed()["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+
+
+def _statements(role: str) -> list[dict[str, Any]]:
+    props = _roles()[role]
+    assert set(props.get("ManagedPolicyArns", [])) <= ALLOWED_MANAGED, f"{role}: {props.get('ManagedPolicyArns')}"
+    out = []
+    for policy in props.get("Policies", []):
+        statements = policy["PolicyDocument"]["Statement"]
+        for s in statements if isinstance(statements, list) else [statements]:
+            assert s["Effect"] == "Allow" and "NotAction" not in s and "NotResource" not in s, s
+            actions, resources = s["Action"], _resolve(s["Resource"])
+            out.append(
+                {
+                    "actions": [actions] if isinstance(actions, str) else actions,
+                    "resources": [resources] if isinstance(resources, str) else resources,
+                    "condition": s.get("Condition"),
+                }
+            )
+    return out
+
+
+def _match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """IAM wildcard matching: * is any run of characters (``/`` included), ? one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.I if ignore_case else 0) is not None
+
+
+def allowed(role: str, action: str, resource: str) -> bool:
+    return any(
+        any(_match(a, action, ignore_case=True) for a in s["actions"])
+        and any(_match(r, resource) for r in s["resources"])
+        for s in _statements(role)
+    )
+
+
+def _actions_on(role: str, resource: str, service: str) -> set[str]:
+    return {
+        a
+        for s in _statements(role)
+        if any(_match(r, resource) for r in s["resources"])
+        for a in s["actions"]
+        if a.startswith(service + ":")
+    }
+
+
+def _function_roles() -> dict[str, str]:
+    """Function logical id -> its role's logical id."""
+    return {
+        k: r["Properties"]["Role"]["Fn::GetAtt"][0]
+        for k, r in _transformed()["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+
+
+def _role_of(function: str) -> str:
+    return _function_roles()[function]
+
+
+def _machine_role() -> str:
+    (machine,) = [r for r in _transformed()["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    return machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+
+
+# --------------------------------------------------------------------------- the keys layout.py names
+
+
+def _obj(key: str) -> str:
+    return f"{RESULTS}/{key}"
+
+
+def analyzer_outputs(name: str) -> list[str]:
+    """Every key analyzer ``name`` writes for one analysis: result, maps, heatmaps, a view."""
+    prefix = layout.analysis_prefix(AID)
+    maps = [name, *generate_deployment.EXTRA_MAPS.get(name, ())]
+    return [
+        layout.result_key(AID, name),
+        *(prefix + layout.map_name(m) for m in maps),
+        *(prefix + layout.heatmap_name(m) for m in maps),
+        prefix + layout.view_name(name, "edges"),
+    ]
+
+
+def aggregate_outputs() -> list[str]:
+    prefix = layout.analysis_prefix(AID)
+    return [
+        prefix + layout.REPORT,
+        prefix + layout.ZIP,
+        prefix + layout.map_name("combined"),
+        prefix + layout.heatmap_name("combined"),
+    ]
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_the_evaluator_sees_sam_policy_templates_as_what_they_grant():
+    """Guards the guard: a role with S3WritePolicy on the bucket may put anywhere and expire it."""
+    text = (REPO / "template.yaml").read_text()
+    start = text.index("  AggregateFunction:\n")
+    grant = "      Policies:\n        - S3WritePolicy:\n            BucketName: !Ref ResultsBucket\n"
+    probe = text[:start] + text[start:].replace("      Policies:\n", grant, 1)
+    template, _ = decode_str(probe)
+    transform = Transform("template.yaml", copy.deepcopy(template), REGION)
+    assert not transform.transform_template()
+    statements = [
+        s
+        for p in transform.template()["Resources"]["AggregateFunctionRole"]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+    ]
+    granted = {a for s in statements for a in s["Action"]}
+    assert {"s3:PutObject", "s3:PutLifecycleConfiguration"} <= granted
+    assert _match("arn:aws:s3:::b/work/*/noise.json", "arn:aws:s3:::b/work/x/noise.json")
+    assert not _match("arn:aws:s3:::b/work/*/noise.json", "arn:aws:s3:::b/work/x/ai_noise.json")
+
+
+def test_each_analyzer_writes_only_its_own_result_and_images():
+    outputs = {spec.name: analyzer_outputs(spec.name) for spec in registry.ANALYZER_SPECS}
+    for spec in registry.ANALYZER_SPECS:
+        role = _role_of(spec.logical_id)
+        for key in outputs[spec.name]:
+            assert allowed(role, "s3:PutObject", _obj(key)), f"{spec.name} cannot write its own {key}"
+        others = [k for name, keys in outputs.items() if name != spec.name for k in keys] + aggregate_outputs()
+        for key in others:
+            assert not allowed(role, "s3:PutObject", _obj(key)), f"{spec.name} may overwrite {key}"
+        assert not allowed(role, "s3:PutObject", f"{UPLOADS}/photo.jpg"), spec.name
+
+
+def test_analyzers_read_the_upload_and_nothing_in_the_results_bucket():
+    for spec in registry.ANALYZER_SPECS:
+        role = _role_of(spec.logical_id)
+        assert allowed(role, "s3:GetObject", f"{UPLOADS}/any/photo.jpg"), spec.name
+        for key in analyzer_outputs(spec.name) + aggregate_outputs():
+            assert not allowed(role, "s3:GetObject", _obj(key)), f"{spec.name} may read {key}"
+        assert not allowed(role, "s3:ListBucket", RESULTS), spec.name
+
+
+def test_aggregate_reads_the_analyses_and_writes_only_the_report_and_combined_maps():
+    role = _role_of("AggregateFunction")
+    assert allowed(role, "s3:GetObject", f"{UPLOADS}/any/photo.jpg")
+    for spec in registry.ANALYZER_SPECS:
+        for key in analyzer_outputs(spec.name):
+            assert allowed(role, "s3:GetObject", _obj(key)), f"Aggregate cannot read {key}"
+            assert not allowed(role, "s3:PutObject", _obj(key)), f"Aggregate may overwrite {key}"
+    for key in aggregate_outputs():
+        assert allowed(role, "s3:PutObject", _obj(key)), f"Aggregate cannot write {key}"
+    assert not allowed(role, "s3:PutObject", _obj("elsewhere/report.json"))
+
+
+def test_prepare_only_reads_the_upload():
+    role = _role_of("PrepareFunction")
+    assert allowed(role, "s3:GetObject", f"{UPLOADS}/any/photo.jpg")
+    # s3:ListBucket: a missing upload is then NoSuchKey (rejected as NOT_FOUND), not AccessDenied
+    assert allowed(role, "s3:ListBucket", UPLOADS)
+    assert _actions_on(role, _obj("work/x/ela.json"), "s3") == set()
+    assert _actions_on(role, TABLE, "dynamodb") == set()
+
+
+def test_no_role_may_delete_or_reconfigure_a_bucket():
+    for role in _roles():
+        for action in DESTRUCTIVE:
+            for resource in (UPLOADS, RESULTS, f"{UPLOADS}/k", _obj(layout.result_key(AID, "ela"))):
+                assert not allowed(role, action, resource), f"{role} may {action} {resource}"
+        assert not allowed(role, "s3:PutObject", f"{UPLOADS}/k"), role
+
+
+def _dynamodb_calls_in_code(path: Path) -> set[str]:
+    """``client("dynamodb").update_item(`` -> ``dynamodb:UpdateItem``."""
+    calls = re.findall(r'client\("dynamodb"\)\.(\w+)\(', path.read_text())
+    return {"dynamodb:" + "".join(p.title() for p in c.split("_")) for c in calls}
+
+
+def _dynamodb_calls_in_asl() -> set[str]:
+    text = (REPO / "statemachine" / "analysis.asl.json").read_text()
+    return {"dynamodb:" + a[0].upper() + a[1:] for a in re.findall(r"arn:aws:states:::dynamodb:(\w+)", text)}
+
+
+def test_table_writers_get_exactly_the_item_actions_they_call():
+    pipeline = REPO / "layers" / "vforensics" / "vforensics" / "pipeline"
+    wanted = {
+        _role_of("AggregateFunction"): _dynamodb_calls_in_code(pipeline / "aggregate.py"),
+        _machine_role(): _dynamodb_calls_in_asl(),
+    }
+    assert wanted[_role_of("AggregateFunction")] == {"dynamodb:UpdateItem"}  # the scan above still finds it
+    for role in _roles():
+        assert _actions_on(role, TABLE, "dynamodb") == wanted.get(role, set()), role
+        for action in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan", "dynamodb:DeleteTable"):
+            assert not allowed(role, action, TABLE), f"{role} may {action}"
+
+
+def test_resource_star_only_for_the_documented_log_delivery_apis():
+    for role in _roles():
+        for s in _statements(role):
+            if "*" in s["resources"]:
+                assert role == _machine_role(), f"{role}: {s['actions']} on *"
+                assert set(s["actions"]) == LOG_DELIVERY, s["actions"]
+    starred = [s for s in _statements(_machine_role()) if "*" in s["resources"]]
+    assert len(starred) == 1  # Step Functions cannot log without it
+
+
+def test_extra_maps_the_analyzers_write_are_in_the_generator():
+    """An analyzer's second map (``extra_maps``) needs its own PutObject grant: names found in the
+    analyzers' code must be listed in tools/generate_deployment.py EXTRA_MAPS."""
+    package = REPO / "layers" / "vforensics" / "vforensics" / "analyzers"
+    found: dict[str, set[str]] = {}
+    for spec in registry.ANALYZER_SPECS:
+        module = package.joinpath(*spec.module.split(".")[2:])
+        files = sorted(module.rglob("*.py")) if module.is_dir() else [module.with_suffix(".py")]
+        text = "\n".join(p.read_text() for p in files)
+        names = set(re.findall(r'\bextra(?:_maps)?\[\s*"(\w+)"\s*\]\s*=', text))
+        for literal in re.findall(r"\bextra(?:_maps)?\s*=\s*\{([^}]*)\}", text):
+            names |= set(re.findall(r'"(\w+)"\s*:', literal))
+        if names:
+            found[spec.name] = names
+    assert found, "the scan found no extra map (jpeg_ghost, thumbnail_difference): fix the scan"
+    assert {k: set(v) for k, v in generate_deployment.EXTRA_MAPS.items()} == found

@@ -1,0 +1,164 @@
+"""Operations in template.yaml: alarms, reserved concurrency, retention, versioning, CORS.
+
+Read from the template as written (before the SAM transform), as the other template tests do.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode_str
+
+from vforensics.analyzers import registry
+
+REPO = Path(__file__).resolve().parents[2]
+NO_VALUE = {"Ref": "AWS::NoValue"}
+ALARM_ACTIONS = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], NO_VALUE]}
+
+
+@cache
+def _template() -> dict[str, Any]:
+    template, matches = decode_str((REPO / "template.yaml").read_text())
+    assert not matches, [str(m) for m in matches]
+    return template
+
+
+def _resources(type_: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in _template()["Resources"].items() if r["Type"] == type_}
+
+
+def _alarms() -> dict[str, dict[str, Any]]:
+    return {k: r["Properties"] for k, r in _resources("AWS::CloudWatch::Alarm").items()}
+
+
+def _metrics(alarm: dict[str, Any]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """(namespace, metric name, dimensions) of a plain or metric-math alarm."""
+    if "MetricName" in alarm:
+        return [(alarm["Namespace"], alarm["MetricName"], alarm.get("Dimensions", []))]
+    found = []
+    for query in alarm.get("Metrics", []):
+        if "MetricStat" in query:
+            m = query["MetricStat"]["Metric"]
+            found.append((m["Namespace"], m["MetricName"], m.get("Dimensions", [])))
+    return found
+
+
+def _alarm_on(namespace: str, metric: str, dimension: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        a for a in _alarms().values() if any(m[:2] == (namespace, metric) and dimension in m[2] for m in _metrics(a))
+    ]
+
+
+def _parameter(name: str) -> dict[str, Any]:
+    return _template()["Parameters"][name]
+
+
+def test_state_machine_alarms_cover_failed_timed_out_aborted_and_throttled_executions():
+    machine = {"Name": "StateMachineArn", "Value": {"Ref": "AnalysisStateMachine"}}
+    for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "ExecutionThrottled"):
+        (alarm,) = _alarm_on("AWS/States", metric, machine)
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Statistic"] == "Sum", metric
+    (failed,) = _alarm_on("AWS/States", "ExecutionsFailed", machine)
+    assert failed["Threshold"] == {"Ref": "FailedExecutionsThreshold"}
+
+
+def test_dead_letter_queue_alarm_fires_on_the_first_message():
+    queue = {"Name": "QueueName", "Value": {"Fn::GetAtt": ["UploadEventsDeadLetterQueue", "QueueName"]}}
+    (alarm,) = _alarm_on("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue)
+    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    rule = _template()["Resources"]["AnalysisStateMachine"]["Properties"]["Events"]["UploadCreated"]["Properties"]
+    assert rule["DeadLetterConfig"]["QueueLogicalId"] == "UploadEventsDeadLetterQueue"
+
+
+def test_every_analyzer_has_an_error_rate_alarm_and_every_function_a_throttles_alarm():
+    for name in _resources("AWS::Serverless::Function"):
+        dimension = {"Name": "FunctionName", "Value": {"Ref": name}}
+        assert len(_alarm_on("AWS/Lambda", "Throttles", dimension)) == 1, name
+    for spec in registry.ANALYZER_SPECS:
+        dimension = {"Name": "FunctionName", "Value": {"Ref": spec.logical_id}}
+        (alarm,) = _alarm_on("AWS/Lambda", "Errors", dimension)
+        assert _alarm_on("AWS/Lambda", "Invocations", dimension) == [alarm], spec.name  # a rate, not a count
+        assert alarm["Threshold"] == {"Ref": "AnalyzerErrorRatePercent"}
+        (rate,) = [q for q in alarm["Metrics"] if q.get("ReturnData")]
+        assert "errors / invocations" in rate["Expression"], rate
+    aggregate = {"Name": "FunctionName", "Value": {"Ref": "AggregateFunction"}}
+    assert len(_alarm_on("AWS/Lambda", "Errors", aggregate)) == 1
+
+
+def test_alarms_notify_the_topic_only_when_one_is_given():
+    assert _parameter("AlarmTopicArn")["Default"] == ""
+    assert _template()["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
+    alarms = _alarms()
+    assert len(alarms) >= 4 + 1 + 2 * len(registry.ANALYZER_SPECS)
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == ALARM_ACTIONS, name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+
+
+def test_every_function_has_reserved_concurrency_unless_the_parameter_is_zero():
+    reserved = {"Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, NO_VALUE]}
+    assert _template()["Globals"]["Function"]["ReservedConcurrentExecutions"] == reserved
+    assert _parameter("ReservedConcurrency")["Default"] > 0
+    condition = _template()["Conditions"]["HasReservedConcurrency"]
+    assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, 0]}]}
+    for name, fn in _resources("AWS::Serverless::Function").items():
+        assert "ReservedConcurrentExecutions" not in fn["Properties"], f"{name} overrides the global setting"
+
+
+def _rules(bucket: str) -> dict[str, dict[str, Any]]:
+    rules = _template()["Resources"][bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
+    return {r["Id"]: r for r in rules}
+
+
+def test_results_are_versioned_and_expire_by_parameter():
+    props = _template()["Resources"]["ResultsBucket"]["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = [r for r in _rules("ResultsBucket").values() if r["Status"] == "Enabled"]
+    by_prefix = {r.get("Prefix"): r for r in rules if "ExpirationInDays" in r}
+    assert by_prefix["analyses/"]["ExpirationInDays"] == {"Ref": "ResultsRetentionDays"}
+    assert by_prefix["work/"]["ExpirationInDays"] == 7
+    assert _parameter("ResultsRetentionDays")["Default"] == 90
+    noncurrent = [r for r in rules if "NoncurrentVersionExpiration" in r]
+    assert noncurrent and all("Prefix" not in r for r in noncurrent), "old versions must expire bucket-wide"
+    assert noncurrent[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == {"Ref": "NoncurrentVersionRetentionDays"}
+    assert any(r.get("ExpiredObjectDeleteMarker") is True for r in rules)
+
+
+def test_uploads_and_records_expire_by_parameter():
+    (rule,) = [r for r in _rules("UploadsBucket").values() if "ExpirationInDays" in r]
+    assert rule["ExpirationInDays"] == {"Ref": "UploadRetentionDays"} and "Prefix" not in rule
+    assert _parameter("UploadRetentionDays")["Default"] == 30
+    table = _template()["Resources"]["AnalysesTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    variables = _template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["VF_RECORD_RETENTION_DAYS"] == {"Ref": "RecordRetentionDays"}
+
+
+def test_uploads_cors_allows_presigned_post_from_the_listed_origins_only():
+    origins = _parameter("UploadAllowedOrigins")
+    assert (origins["Type"], origins["Default"]) == ("CommaDelimitedList", "")
+    cors = _template()["Resources"]["UploadsBucket"]["Properties"]["CorsConfiguration"]
+    condition, rules, otherwise = cors["Fn::If"]
+    assert condition == "HasUploadOrigins" and otherwise == NO_VALUE
+    (rule,) = rules["CorsRules"]
+    assert rule["AllowedMethods"] == ["POST"]
+    assert rule["AllowedOrigins"] == {"Ref": "UploadAllowedOrigins"}
+    joined = {"Fn::Join": ["", {"Ref": "UploadAllowedOrigins"}]}
+    assert _template()["Conditions"]["HasUploadOrigins"] == {"Fn::Not": [{"Fn::Equals": [joined, ""]}]}
+
+
+def test_the_execution_timeout_leaves_room_for_the_longest_path():
+    """The ASL's top-level TimeoutSeconds (the pipeline adds it; ExecutionsTimedOut alarms on it)
+    must outlast Prepare, the slowest analyzer and Aggregate run one after the other."""
+    asl = json.loads((REPO / "statemachine" / "analysis.asl.json").read_text())
+    if "TimeoutSeconds" not in asl:
+        pytest.skip("statemachine/analysis.asl.json has no top-level TimeoutSeconds yet")
+    states = asl["States"]
+    parallels = [s for s in states.values() if s["Type"] == "Parallel"]
+    slowest = max(t.get("TimeoutSeconds", 0) for p in parallels for b in p["Branches"] for t in b["States"].values())
+    longest = states["Prepare"]["TimeoutSeconds"] + slowest + states["Aggregate"]["TimeoutSeconds"]
+    assert asl["TimeoutSeconds"] > longest, (asl["TimeoutSeconds"], longest)
