@@ -242,15 +242,30 @@ def decode_rgb_image(img: Image.Image) -> np.ndarray:
     """``decode_rgb`` for an already loaded Pillow image."""
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        lo, hi = (0.0, 65535.0) if mode.startswith("I;16") else (float(arr.min()), float(arr.max()))
-        gray = np.clip((arr - lo) * (255.0 / max(hi - lo, 1e-9)), 0, 255).round().astype(np.uint8)
-        return np.repeat(gray[:, :, None], 3, axis=2)
+        return np.repeat(_high_depth_to_8_bits(np.asarray(img), mode)[:, :, None], 3, axis=2)
     if mode == "RGB":
         return np.asarray(img, dtype=np.uint8)
     if mode in ("RGBA", "RGBX", "RGBa"):
         return np.ascontiguousarray(np.asarray(img, dtype=np.uint8)[:, :, :3])
     return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+
+#: rows scaled at a time: a whole 100 MP plane in float64 would take 800 MB per temporary
+_SCALE_ROWS = 256
+
+
+def _high_depth_to_8_bits(arr: np.ndarray, mode: str) -> np.ndarray:
+    """16-bit samples to 0..255 (``round(v / 257)``); 32-bit and float by their own min..max."""
+    if mode.startswith("I;16"):
+        lo, hi = 0.0, 65535.0
+    else:
+        lo, hi = float(arr.min()), float(arr.max())
+    scale = 255.0 / max(hi - lo, 1e-9)
+    out = np.empty(arr.shape, np.uint8)
+    for top in range(0, arr.shape[0], _SCALE_ROWS):
+        rows = arr[top : top + _SCALE_ROWS].astype(np.float64)
+        out[top : top + _SCALE_ROWS] = np.clip((rows - lo) * scale, 0, 255).round()
+    return out
 
 
 def decode_preview(data: bytes, max_side: int) -> np.ndarray:
