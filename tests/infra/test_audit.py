@@ -57,6 +57,7 @@ def test_make_audit_audits_every_pinned_requirements_file_strictly():
     assert re.search(r"^audit: audit-template audit-deps$", makefile, re.M)
     recipe = makefile.split("\naudit-deps:", 1)[1].split("\n\n", 1)[0]
     assert "--strict" in recipe  # else a service it cannot reach passes as "no known vulnerabilities"
+    assert "NOT PERFORMED" in recipe and "AUDIT_DEPS_REQUIRED" in recipe  # never a silent pass
     listed = re.search(r"^AUDITED_REQUIREMENTS := (.*?)(?<!\\)$", makefile, re.M | re.S)
     assert listed
     audited = set(listed.group(1).replace("\\\n", " ").split())
