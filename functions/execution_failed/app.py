@@ -8,6 +8,7 @@ Failed" when its record is missing or still this execution's RUNNING claim.
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vforensics.pipeline import metrics as dimensioned
@@ -25,7 +26,8 @@ tracer = Tracer()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail = event.get("detail", {})
     result = record_stopped_execution(detail, Settings.from_env())
-    if result["action"] == "recorded":
+    metrics.add_metric(name="ExecutionStatusChanges", unit=MetricUnit.Count, value=1)
+    if result["action"] in ("recorded", "announced"):
         dimensioned.count("ExecutionsStopped", status=str(detail.get("status")))
     logger.info("execution status change", extra={"status": detail.get("status"), **result})
     return result

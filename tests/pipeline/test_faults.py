@@ -259,3 +259,19 @@ def test_status_change_handler_leaves_records_it_does_not_own(engine):
     assert record_stopped_execution(detail, Settings.from_env())["action"] == "left"
     assert engine.record(analysis_id) == {k: next(iter(v.values())) for k, v in owned.items()}
     assert record_stopped_execution(detail | {"status": "SUCCEEDED"}, Settings.from_env())["action"] == "ignored"
+
+
+def test_failure_event_unsendable_is_sent_by_the_status_change_handler(engine, moderation_queue):
+    """PublishFailure exhausts its retries: the execution ends FailureNotAnnounced, and the
+    ExecutionFailed handler sends the event from the FAILED record."""
+    key = "t/faults/unannounced.jpg"
+    event = _upload(engine, key, b"<html>not a photo</html>" * 10)
+    attempts = 4  # PublishFailure's first try and its three retries
+    with faults.inject(
+        service="events", operation="PutEvents", kind="InternalServerError", contains="Analysis Failed", times=attempts
+    ) as down:
+        described, analysis_id = _run(engine, event)
+    assert down.hits == attempts and described["status"] == "FAILED"
+    assert described["error"] == "FailureNotAnnounced"
+    record = _assert_failed(engine, moderation_queue, analysis_id, "MediaRejected")
+    assert record["reason"].startswith("UNSUPPORTED_FORMAT: ")

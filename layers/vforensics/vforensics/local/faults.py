@@ -46,7 +46,7 @@ SERVICE_ERRORS = {
     ),
     "ThrottlingException": (400, "Throughput exceeds the current capacity for one or more global secondary indexes."),
     "RequestLimitExceeded": (400, "Throughput exceeds the current throughput limit for your account."),
-    "InternalServerError": (500, "Internal server error"),
+    "InternalServerError": (500, "Internal server error"),  # DynamoDB (InternalServerError), EventBridge
     "InternalError": (500, "We encountered an internal error. Please try again."),
     "SlowDown": (503, "Please reduce your request rate."),
     "AccessDenied": (403, "Access Denied"),  # S3

@@ -5,7 +5,9 @@ Step Functions runs no state after an execution timeout or a stop, so an EventBr
 "Step Functions Execution Status Change" (FAILED, TIMED_OUT, ABORTED) of the analysis state
 machine invokes this. It only takes over a record that is missing or still this execution's
 RUNNING claim: a record another execution owns, or one already COMPLETED or FAILED, is left
-as it is (a FAILED one only gets its expiry if it lacks one). Safe to repeat.
+as it is (a FAILED one only gets its expiry if it lacks one, and its event if the state
+machine ended with ``FailureNotAnnounced``: it wrote the record but could not send the event).
+Safe to repeat.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from vforensics.pipeline.identity import analysis_id_for
 from vforensics.pipeline.settings import Settings
 
 STOPPED = ("FAILED", "TIMED_OUT", "ABORTED")
+#: the Fail state's error when the FAILED record was written and its event could not be sent
+UNANNOUNCED = "FailureNotAnnounced"
 _ERRORS = {
     "TIMED_OUT": ("States.Timeout", "the analysis did not finish within the state machine's time limit"),
     "ABORTED": ("States.Aborted", "the analysis execution was stopped before it finished"),
@@ -74,6 +78,8 @@ def record_stopped_execution(detail: dict[str, Any], settings: Settings) -> dict
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
         _stamp_expiry(table, analysis_id, arn, expiry)
+        if detail.get("error") == UNANNOUNCED:
+            return _announce(settings, analysis_id, arn)
         return {"action": "left", "analysis_id": analysis_id}
     detail_out = {
         "analysis_id": analysis_id,
@@ -86,6 +92,22 @@ def record_stopped_execution(detail: dict[str, Any], settings: Settings) -> dict
     }
     records.publish(settings.event_bus_name, records.FAILED_EVENT, detail_out)
     return {"action": "recorded", **detail_out}
+
+
+def _announce(settings: Settings, analysis_id: str, arn: str) -> dict[str, Any]:
+    """The "Analysis Failed" event the state machine could not send, from its FAILED record."""
+    item = (
+        aws.client("dynamodb")
+        .get_item(TableName=settings.table_name, Key={"analysis_id": {"S": analysis_id}}, ConsistentRead=True)
+        .get("Item", {})
+    )
+    record = {k: next(iter(v.values())) for k, v in item.items()}
+    if record.get("status") != "FAILED" or record.get("execution_arn") != arn:
+        return {"action": "left", "analysis_id": analysis_id}
+    fields = ("analysis_id", "status", "bucket", "key", "etag", "error_type", "reason")
+    detail_out = {f: record.get(f) for f in fields}
+    records.publish(settings.event_bus_name, records.FAILED_EVENT, detail_out)
+    return {"action": "announced", **detail_out}
 
 
 def _stamp_expiry(table: str, analysis_id: str, arn: str, expiry: dict[str, str]) -> None:
