@@ -31,7 +31,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Job:
     request: PrepareRequest = {
         "analysis_id": event["analysis_id"],
         "bucket": s3_event.detail.bucket.name,
-        "key": s3_event.detail.object.key,
+        # verbatim: EventBridge sends the key not URL-encoded (Powertools' .key would decode it)
+        "key": s3_event.detail.object.raw_event["key"],
         "etag": s3_event.detail.object.etag,
     }
     logger.append_keys(analysis_id=request["analysis_id"])

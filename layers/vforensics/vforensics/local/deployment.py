@@ -40,6 +40,11 @@ FUNCTIONS = (
     FunctionSpec("AggregateFunction", "functions/aggregate", "app.handler"),
 )
 
+#: functions an EventBridge rule invokes, not the state machine (no ASL substitution):
+#: ExecutionFailed gets the analysis state machine's FAILED / TIMED_OUT / ABORTED status changes
+EVENT_FUNCTIONS = (FunctionSpec("ExecutionFailedFunction", "functions/execution_failed", "app.handler"),)
+EXECUTION_FAILED = EVENT_FUNCTIONS[0]
+
 
 @dataclass(frozen=True)
 class LocalResources:

@@ -4,6 +4,9 @@
 clients), turns on moto's ASL interpreter, routes Lambda Task states to the project's own
 handlers (``lambda_router``), and creates the buckets, table and state machine of
 template.yaml. Everything the handlers do goes through boto3 to ``AWS_ENDPOINT_URL``.
+When an execution stops (failed, timed out, aborted), ``wait`` hands Step Functions' status
+change event to the ExecutionFailed handler, as the template's rule does. Faults can be
+injected at the service edge (``faults``).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vforensics.local import deployment, lambda_router
-from vforensics.local.deployment import ACCOUNT, REGION, LocalResources
+from vforensics.local import deployment, faults, lambda_router
+from vforensics.local.deployment import ACCOUNT, EXECUTION_FAILED, REGION, LocalResources
+from vforensics.local.events import execution_status_change_event
 from vforensics.pipeline import aws
 
 if TYPE_CHECKING:
@@ -60,6 +64,10 @@ class LocalEngine:
             logging.getLogger("moto").setLevel(logging.CRITICAL)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
+        wsgi = self._server._server  # werkzeug's server: requests go through faults first
+        assert wsgi is not None
+        wsgi.app = faults.FaultMiddleware(wsgi.app)
+        faults.load_env()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         env = dict(_ENV_DEFAULTS)
@@ -83,11 +91,12 @@ class LocalEngine:
             os.environ[name] = value
         aws.client.cache_clear()
         lambda_router.install()
-        for spec in deployment.FUNCTIONS:
+        for spec in (*deployment.FUNCTIONS, *deployment.EVENT_FUNCTIONS):
             lambda_router.register(spec.name, lambda_router.load_handler(self.root, spec.code_uri, spec.handler))
         self._create_resources()
 
     def stop(self) -> None:
+        faults.clear()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -110,9 +119,16 @@ class LocalEngine:
             KeySchema=[{"AttributeName": "analysis_id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "analysis_id", "AttributeType": "S"}],
         )
-        definition = deployment.render_definition(self.root, r)
-        self.state_machine_arn = aws.client("stepfunctions").create_state_machine(
-            name=r.state_machine_name,
+        self.state_machine_arn = self.create_state_machine(r.state_machine_name)
+
+    def create_state_machine(self, name: str, timeout_seconds: int | None = None) -> str:
+        """Deploy the ASL as ``name``; ``timeout_seconds`` replaces its top-level TimeoutSeconds
+        (a test cannot wait for the real one)."""
+        definition = deployment.render_definition(self.root, self.resources)
+        if timeout_seconds is not None:
+            definition = json.dumps(json.loads(definition) | {"TimeoutSeconds": timeout_seconds})
+        return aws.client("stepfunctions").create_state_machine(
+            name=name,
             definition=definition,
             type="STANDARD",
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/vf-local-state-machine",
@@ -120,9 +136,9 @@ class LocalEngine:
 
     # ---- running executions -------------------------------------------------------
 
-    def start_execution(self, event: dict, name: str) -> str:
+    def start_execution(self, event: dict, name: str, state_machine_arn: str | None = None) -> str:
         return aws.client("stepfunctions").start_execution(
-            stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(event)
+            stateMachineArn=state_machine_arn or self.state_machine_arn, name=name, input=json.dumps(event)
         )["executionArn"]
 
     def wait(self, execution_arn: str, timeout_s: float = 900.0, poll_s: float = 0.05) -> dict:
@@ -132,10 +148,23 @@ class LocalEngine:
         while True:
             described = sfn.describe_execution(executionArn=execution_arn)
             if described["status"] != "RUNNING":
+                if described["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
+                    self.execution_stopped(described)
                 return described
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_arn} still running after {timeout_s:.0f} s")
             time.sleep(poll_s)
+
+    def execution_stopped(self, described: dict) -> dict:
+        """Invoke ExecutionFailed with the status change event of a stopped execution (through
+        the Lambda API, as the EventBridge rule's target); returns its answer."""
+        response = aws.client("lambda").invoke(
+            FunctionName=EXECUTION_FAILED.arn, Payload=json.dumps(execution_status_change_event(described)).encode()
+        )
+        answer = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):  # on AWS: EventBridge retries, then its dead-letter queue
+            logging.getLogger(__name__).warning("the ExecutionFailed handler failed: %s", answer)
+        return answer
 
     def record(self, analysis_id: str) -> dict | None:
         """The analysis record from DynamoDB, as plain values."""

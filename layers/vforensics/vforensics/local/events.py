@@ -1,13 +1,16 @@
-"""The EventBridge event S3 sends for a new object (what the template's rule matches).
+"""The EventBridge events the local engine sends itself, in the shapes AWS sends them.
 
-moto does not fire S3 -> EventBridge -> Step Functions, so the local runner builds this
-event itself and starts the execution with it, exactly as the rule would.
+moto does not fire S3 -> EventBridge -> Step Functions, so the local runner builds the S3
+"Object Created" event and starts the execution with it, exactly as the rule would; nor does
+it send Step Functions' "Execution Status Change", which the engine builds for the
+ExecutionFailed handler when an execution stops.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from vforensics.local.deployment import ACCOUNT, REGION
 
@@ -33,5 +36,37 @@ def object_created_event(
             "requester": account,
             "source-ip-address": "127.0.0.1",
             "reason": "PutObject",
+        },
+    }
+
+
+def execution_status_change_event(described: dict[str, Any], account: str = ACCOUNT, region: str = REGION) -> dict:
+    """Step Functions' "Execution Status Change" event for ``describe_execution``'s answer."""
+
+    def millis(value: Any) -> int | None:
+        return int(value.timestamp() * 1000) if isinstance(value, datetime) else None
+
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [described["executionArn"]],
+        "detail": {
+            "executionArn": described["executionArn"],
+            "stateMachineArn": described["stateMachineArn"],
+            "name": described.get("name"),
+            "status": described["status"],
+            "startDate": millis(described.get("startDate")),
+            "stopDate": millis(described.get("stopDate")),
+            "input": described.get("input"),
+            "output": described.get("output"),
+            "inputDetails": {"included": described.get("input") is not None},
+            "outputDetails": {"included": described.get("output") is not None},
+            "error": described.get("error"),
+            "cause": described.get("cause"),
         },
     }

@@ -5,6 +5,8 @@ patched here, and only here, to call the real handler for the function name and 
 as the Lambda service does: the handler's JSON result, or, when it raises, an
 ``X-Amz-Function-Error: Unhandled`` response whose body carries ``errorType`` (the
 exception class name) and ``errorMessage``, which Step Functions' Retry/Catch match on.
+A fault injected for the function (``faults``: timeout, out of memory) is answered the way
+the Lambda service answers it, without running the handler.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from vforensics.local import faults
 
 Handler = Callable[[dict, Any], Any]
 
@@ -81,6 +85,10 @@ def _invoke(
     if handler is None:
         response_headers["x-amz-function-error"] = "Unhandled"
         return _error_body("ResourceNotFoundException", f"no local handler for function {name}")
+    payload = body if isinstance(body, bytes) else (body or "").encode()
+    if injected := faults.lambda_fault(name, payload):
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return _error_body(*injected)
     try:
         event = json.loads(body) if body else {}
         result = handler(event, LocalContext(name, function_name))
@@ -91,10 +99,7 @@ def _invoke(
 
 
 def _error_body(error_type: str, message: str, stack: list[str] | None = None) -> bytes:
-    return json.dumps(
-        {
-            "errorType": error_type,
-            "errorMessage": message,
-            "stackTrace": [line.rstrip() for line in (stack or [])][-10:],
-        }
-    ).encode()
+    body: dict[str, Any] = {"errorType": error_type, "errorMessage": message}
+    if stack is not None:  # the runtime's answer for an exception; none for a timeout or a kill
+        body["stackTrace"] = [line.rstrip() for line in stack][-10:]
+    return json.dumps(body).encode()

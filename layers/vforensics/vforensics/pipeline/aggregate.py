@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from vforensics.media.image import decode_preview
-from vforensics.pipeline import aws, layout
+from vforensics.pipeline import aws, layout, records
 from vforensics.pipeline.contracts import Branch, Job, Outcome, Source
 from vforensics.pipeline.settings import Settings
 from vforensics.report import document as report
@@ -59,7 +59,7 @@ def aggregate(job: Job, branches: list[Branch], settings: Settings) -> Outcome:
         "zip_key": prefix + layout.ZIP,
         "analyzer_errors": sorted(n for n, r in results.items() if r["status"] == "error"),
     }
-    _record_completed(settings.table_name, outcome, job["source"])
+    _record_completed(settings, outcome, job["source"])
     _publish(settings.event_bus_name, outcome)
     return outcome
 
@@ -116,7 +116,7 @@ def _combined_maps(job: Job, results: dict[str, Any], files: dict[str, bytes]) -
     }
 
 
-def _record_completed(table: str, outcome: Outcome, source: Source) -> None:
+def _record_completed(settings: Settings, outcome: Outcome, source: Source) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     likelihood = outcome["tampering_likelihood"]
     values = {
@@ -129,15 +129,16 @@ def _record_completed(table: str, outcome: Outcome, source: Source) -> None:
         ":rb": {"S": outcome["results_bucket"]},
         ":t": {"S": now},
         ":sha": {"S": source["sha256"]},
+        ":exp": {"N": str(records.expires_at(settings.retention_days))},
         ":tl": {"N": str(Decimal(str(likelihood)))} if likelihood is not None else {"NULL": True},
     }
     aws.client("dynamodb").update_item(
-        TableName=table,
+        TableName=settings.table_name,
         Key={"analysis_id": {"S": outcome["analysis_id"]}},
         UpdateExpression="SET #s = :s, verdict = :v, risk = :r, confidence = :c, report_key = :rk, zip_key = :zk, "
         "results_bucket = :rb, completed_at = :t, updated_at = :t, sha256 = :sha, "
-        "tampering_likelihood = :tl",
-        ExpressionAttributeNames={"#s": "status"},
+        "tampering_likelihood = :tl, #ttl = :exp",
+        ExpressionAttributeNames={"#s": "status", "#ttl": records.TTL_ATTRIBUTE},
         ExpressionAttributeValues=values,
     )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-from urllib.parse import unquote_plus
 
 from vforensics.errors import MediaRejected
 from vforensics.media.image import check_size, check_type, inspect_image
@@ -23,13 +22,13 @@ from vforensics.pipeline.settings import Settings
 def prepare(request: PrepareRequest, settings: Settings) -> Job:
     """Validate ``s3://bucket/key`` and return the job every later step receives.
 
-    ``request`` has ``analysis_id``, ``bucket``, ``key`` and ``etag`` (from the S3 event).
+    ``request`` has ``analysis_id``, ``bucket``, ``key`` and ``etag`` from the EventBridge
+    "Object Created" event. Its key is the object's key as is (EventBridge, unlike S3's
+    SQS/SNS/Lambda notifications, does not URL-encode it) and is never decoded here: a key
+    holding ``%2F``, ``%25`` or ``+`` names that very object, and the analysis id hashes it.
     """
     bucket, key, etag = request["bucket"], request["key"], request.get("etag")
     head = aws.head_object(bucket, key)
-    if head is None and unquote_plus(key) != key:  # S3 event keys may arrive URL-encoded
-        key = unquote_plus(key)
-        head = aws.head_object(bucket, key)
     if head is None:
         raise MediaRejected("NOT_FOUND", f"s3://{bucket}/{key} does not exist (deleted before analysis?)")
     check_size(int(head["ContentLength"]))
