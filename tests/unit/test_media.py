@@ -120,14 +120,20 @@ def _tiny_jpeg_declaring(width: int, height: int) -> bytes:
     return bytes(data)
 
 
-def test_a_jpeg_without_its_end_marker_is_refused_with_the_reason(root):
+def test_a_jpeg_that_lost_only_its_end_marker_is_analysed_and_a_cut_one_refused(root):
     data = (root / "samples" / "iphone4.jpg").read_bytes()
     assert data.endswith(b"\xff\xd9")
-    for cut in (data[:-2], data[: len(data) // 2]):  # lost only the marker / cut in the scan
+    info = inspect_image(data[:-2])  # as decoders and most tools read it
+    assert info.width == 1296 and any("without its end-of-image marker" in note for note in info.notes)
+    assert np.array_equal(decode_rgb(data[:-2]), decode_rgb(data))
+    for cut in (data[:-300], data[: len(data) // 2]):  # cut inside the scan: the tail is libjpeg's grey
         with pytest.raises(MediaRejected) as err:
             inspect_image(cut)
-        assert err.value.code == "CORRUPT_FILE" and "end-of-image marker (FF D9)" in err.value.message
-    assert inspect_image(data[:-2] + b"\xff\xd9").width == 1296  # the remedy the message gives
+        assert err.value.code == "CORRUPT_FILE" and "its last blocks are missing" in err.value.message
+    progressive = io.BytesIO()
+    Image.open(io.BytesIO(data)).save(progressive, "JPEG", quality=90, progressive=True)
+    with pytest.raises(MediaRejected, match="progressive JPEG stops before"):
+        inspect_image(progressive.getvalue()[:-2])
 
 
 def test_a_few_hundred_bytes_cannot_buy_a_100_megapixel_analysis():

@@ -102,7 +102,7 @@ def jpeg_structure(data: bytes) -> dict[str, Any]:
             entry["scan_bytes"] = (match.start() if match else n) - pos
             pos = match.start() if match else n
     if end is None and not problems:
-        problems.append("no EOI marker: the file is truncated")
+        problems.append("no EOI marker: the file is truncated, or lost only its 2-byte end marker")
     trailing = n - end if end is not None else 0
     out: dict[str, Any] = {
         "container": "JPEG",

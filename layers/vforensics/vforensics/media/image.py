@@ -84,12 +84,21 @@ class ImageInfo:
         )
 
 
-#: Refused, not read as complete: without decoding every Huffman code, a JPEG that lost only its
-#: 2-byte EOI cannot be told from one cut inside its last scan, whose missing blocks libjpeg
-#: fills with grey; the analyzers would then report the fill as an anomaly.
+#: A JPEG that stops without its end-of-image marker is read as decoders read it (the marker
+#: appended) when its last blocks decode as picture. Cut inside its scan, libjpeg fills the
+#: missing blocks with one flat grey, which the analyzers would report as an anomaly: such a
+#: file, and a progressive one (whose later scans only refine), is refused.
+END_MARKER_NOTE = (
+    "the file stops without its end-of-image marker (FF D9); its last blocks decode as picture "
+    "(a cut inside the scan leaves them flat grey), so it was analysed as complete"
+)
 MISSING_EOI = (
-    "the JPEG stops before its end-of-image marker (FF D9): it is truncated, or lost only the marker. "
-    "If you know the file is complete, append the two bytes FF D9 and upload it again"
+    "the JPEG stops before its end-of-image marker (FF D9) and its last blocks are missing: the file is truncated"
+)
+MISSING_EOI_PROGRESSIVE = (
+    "the progressive JPEG stops before its end-of-image marker (FF D9): whether its last scans are "
+    "complete cannot be told, so it is treated as truncated. If you know the file is complete, append "
+    "the two bytes FF D9 and upload it again"
 )
 
 
@@ -135,26 +144,22 @@ def inspect_image(data: bytes) -> ImageInfo:
     """
     check_size(len(data))
     file_type = check_type(data[:HEADER_BYTES])
+    notes = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            img = Image.open(io.BytesIO(data))
-            width, height = img.size
-            check_pixels(width, height)
-            check_pixels_for_size(width, height, data, file_type.format)
-            frames = getattr(img, "n_frames", 1)
-            mode = img.mode
-            has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
-            img.load()  # decodes the first frame: truncated or corrupt data fails here
+        img = _load_first_frame(data, file_type.format)
     except MediaRejected:
         raise
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, struct.error ...
-        if file_type.format == "JPEG" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-            raise MediaRejected("CORRUPT_FILE", MISSING_EOI) from exc
-        raise MediaRejected(
-            "CORRUPT_FILE", f"the {file_type.format} data could not be decoded ({_short(exc)})"
-        ) from exc
-    notes = []
+        if file_type.format != "JPEG" or not lacks_end_marker(data):
+            raise MediaRejected(
+                "CORRUPT_FILE", f"the {file_type.format} data could not be decoded ({_short(exc)})"
+            ) from exc
+        img = _load_without_end_marker(data)
+        notes.append(END_MARKER_NOTE)
+    width, height = img.size
+    frames = getattr(img, "n_frames", 1)
+    mode = img.mode
+    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
     if frames > 1:
         notes.append(f"{frames} frames; only the first frame is analysed")
     if mode == "CMYK":
@@ -173,6 +178,52 @@ def inspect_image(data: bytes) -> ImageInfo:
         has_alpha=has_alpha,
         notes=tuple(notes),
     )
+
+
+def _load_first_frame(data: bytes, fmt: str) -> Image.Image:
+    """Open, check the declared size before any pixel, then decode the first frame."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        img = Image.open(io.BytesIO(data))
+        width, height = img.size
+        check_pixels(width, height)
+        check_pixels_for_size(width, height, data, fmt)
+        img.load()  # decodes the first frame: truncated or corrupt data fails here
+    return img
+
+
+def lacks_end_marker(data: bytes) -> bool:
+    """A JPEG whose bytes (trailing zero padding aside) do not end with FF D9."""
+    return data[:3] == b"\xff\xd8\xff" and not data[-4096:].rstrip(b"\x00").endswith(b"\xff\xd9")
+
+
+def with_end_marker(data: bytes) -> bytes:
+    """``data`` as decoders read a JPEG that lacks its end marker: with FF D9 appended."""
+    return data + b"\xff\xd9" if lacks_end_marker(data) else data
+
+
+def _load_without_end_marker(data: bytes) -> Image.Image:
+    try:
+        img = _load_first_frame(with_end_marker(data), "JPEG")
+    except MediaRejected:
+        raise
+    except Exception as exc:
+        raise MediaRejected("CORRUPT_FILE", MISSING_EOI) from exc
+    if img.info.get("progressive") or img.info.get("progression"):
+        raise MediaRejected("CORRUPT_FILE", MISSING_EOI_PROGRESSIVE)
+    if _ends_in_fill(img):
+        raise MediaRejected("CORRUPT_FILE", MISSING_EOI)
+    return img
+
+
+def _ends_in_fill(img: Image.Image) -> bool:
+    """The bottom-right corner is flat and equal to its left neighbour: libjpeg's fill, not picture."""
+    width, height = img.size
+    if width < 32 or height < 4:
+        return True  # too small to tell: treated as cut
+    strip = np.asarray(img.crop((width - 32, height - 4, width, height)).convert("L"), dtype=np.int16)
+    last, left = strip[:, 16:], strip[:, :16]
+    return int(last.max() - last.min()) <= 1 and bool((last == left).all())
 
 
 def check_pixels(width: int, height: int) -> None:
@@ -232,7 +283,7 @@ def decode_rgb(data: bytes) -> np.ndarray:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        img = Image.open(io.BytesIO(data))
+        img = Image.open(io.BytesIO(with_end_marker(data)))
         img.seek(0)
         img.load()
     return decode_rgb_image(img)
@@ -276,7 +327,7 @@ def decode_preview(data: bytes, max_side: int) -> np.ndarray:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        img = Image.open(io.BytesIO(data))
+        img = Image.open(io.BytesIO(with_end_marker(data)))
         img.seek(0)
         if img.format == "JPEG" and img.mode in ("RGB", "L"):
             img.draft("RGB", (max_side, max_side))

@@ -43,6 +43,8 @@ import cv2
 import numpy as np
 from PIL import ExifTags, Image
 
+from vforensics.media.image import with_end_marker
+
 #: a thumbnail pixel "differs" when its blurred absolute difference (0-255 luma scale) exceeds this
 DIFF_LEVEL = 24.0
 #: differences are divided by (1 + local contrast / this), in luma levels
@@ -478,7 +480,7 @@ def _decode(data: bytes, max_side: int | None) -> tuple[np.ndarray, list[int] | 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            img = Image.open(io.BytesIO(data))
+            img = Image.open(io.BytesIO(with_end_marker(data)))
             if max_side and img.format == "JPEG":
                 img.draft("L", (max_side, max_side))
             tables = getattr(img, "quantization", None) or {}
