@@ -14,6 +14,7 @@ import pytest
 from cfnlint.decode import decode_str
 
 from vforensics.analyzers import registry
+from vforensics.pipeline.execution_failed import STOPPED
 
 REPO = Path(__file__).resolve().parents[2]
 NO_VALUE = {"Ref": "AWS::NoValue"}
@@ -66,12 +67,61 @@ def test_state_machine_alarms_cover_failed_timed_out_aborted_and_throttled_execu
     assert failed["Threshold"] == {"Ref": "FailedExecutionsThreshold"}
 
 
+def _event_rules() -> dict[str, dict[str, Any]]:
+    """SAM EventBridgeRule events of every function and state machine, by "<resource>.<event>"."""
+    return {
+        f"{name}.{event}": e["Properties"]
+        for name, r in _template()["Resources"].items()
+        for event, e in r.get("Properties", {}).get("Events", {}).items()
+        if e["Type"] == "EventBridgeRule"
+    }
+
+
+def _dead_letter_queues() -> set[str]:
+    """Queue logical ids the EventBridge rules park undelivered events in."""
+    queues = set()
+    for rule in _event_rules().values():
+        config = rule["DeadLetterConfig"]
+        queues.add(config.get("QueueLogicalId") or config["Arn"]["Fn::GetAtt"][0])
+    return queues
+
+
 def test_dead_letter_queue_alarm_fires_on_the_first_message():
-    queue = {"Name": "QueueName", "Value": {"Fn::GetAtt": ["UploadEventsDeadLetterQueue", "QueueName"]}}
-    (alarm,) = _alarm_on("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue)
-    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert _dead_letter_queues() == {"UploadEventsDeadLetterQueue", "ExecutionFailedDeadLetterQueue"}
+    for name in _dead_letter_queues():
+        queue = {"Name": "QueueName", "Value": {"Fn::GetAtt": [name, "QueueName"]}}
+        (alarm,) = _alarm_on("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue)
+        assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold", name
     rule = _template()["Resources"]["AnalysisStateMachine"]["Properties"]["Events"]["UploadCreated"]["Properties"]
     assert rule["DeadLetterConfig"]["QueueLogicalId"] == "UploadEventsDeadLetterQueue"
+
+
+def test_every_event_rule_retries_then_parks_undelivered_events():
+    for name, rule in _event_rules().items():
+        assert rule["RetryPolicy"]["MaximumRetryAttempts"] > 0, name
+        assert "DeadLetterConfig" in rule, name
+
+
+def test_stopped_analysis_executions_reach_execution_failed():
+    resources = _template()["Resources"]
+    function = resources["ExecutionFailedFunction"]["Properties"]
+    rule = function["Events"]["ExecutionStopped"]["Properties"]
+    assert rule["Pattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": list(STOPPED), "stateMachineArn": [{"Ref": "AnalysisStateMachine"}]},
+    }
+    queue = {"Fn::GetAtt": ["ExecutionFailedDeadLetterQueue", "Arn"]}
+    assert rule["DeadLetterConfig"] == {"Arn": queue}
+    assert function["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": queue}  # failed invocations too
+    assert resources["ExecutionFailedDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    # An Arn (not a QueueLogicalId) gets no policy from SAM: only this rule may send to the queue.
+    (policy,) = [r["Properties"] for r in _resources("AWS::SQS::QueuePolicy").values()]
+    assert policy["Queues"] == [{"Ref": "ExecutionFailedDeadLetterQueue"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
+    source = {"Fn::GetAtt": ["ExecutionFailedFunctionExecutionStopped", "Arn"]}  # SAM: <function><event>
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": source}}
 
 
 def test_every_analyzer_has_an_error_rate_alarm_and_every_function_a_throttles_alarm():
@@ -85,15 +135,16 @@ def test_every_analyzer_has_an_error_rate_alarm_and_every_function_a_throttles_a
         assert alarm["Threshold"] == {"Ref": "AnalyzerErrorRatePercent"}
         (rate,) = [q for q in alarm["Metrics"] if q.get("ReturnData")]
         assert "errors / invocations" in rate["Expression"], rate
-    aggregate = {"Name": "FunctionName", "Value": {"Ref": "AggregateFunction"}}
-    assert len(_alarm_on("AWS/Lambda", "Errors", aggregate)) == 1
+    for name in ("AggregateFunction", "ExecutionFailedFunction"):  # any error loses a record's final state
+        (alarm,) = _alarm_on("AWS/Lambda", "Errors", {"Name": "FunctionName", "Value": {"Ref": name}})
+        assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold", name
 
 
 def test_alarms_notify_the_topic_only_when_one_is_given():
     assert _parameter("AlarmTopicArn")["Default"] == ""
     assert _template()["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
     alarms = _alarms()
-    assert len(alarms) >= 4 + 1 + 2 * len(registry.ANALYZER_SPECS)
+    assert len(alarms) >= 4 + 2 + 2 * len(registry.ANALYZER_SPECS)
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == ALARM_ACTIONS, name
         assert alarm["TreatMissingData"] == "notBreaching", name
