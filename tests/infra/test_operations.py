@@ -6,6 +6,7 @@ Read from the template as written (before the SAM transform), as the other templ
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -213,3 +214,20 @@ def test_the_execution_timeout_leaves_room_for_the_longest_path():
     slowest = max(t.get("TimeoutSeconds", 0) for p in parallels for b in p["Branches"] for t in b["States"].values())
     longest = states["Prepare"]["TimeoutSeconds"] + slowest + states["Aggregate"]["TimeoutSeconds"]
     assert asl["TimeoutSeconds"] > longest, (asl["TimeoutSeconds"], longest)
+
+
+def test_deployment_doc_lists_every_parameter_with_its_default():
+    text = (REPO / "docs" / "DEPLOYMENT.md").read_text()
+    section = text.split("\n## Parameters\n", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.*?) \|", section, re.M))
+    parameters = _template()["Parameters"]
+    assert set(rows) == set(parameters)
+    for name, parameter in parameters.items():
+        default = str(parameter.get("Default"))
+        assert rows[name] == "empty" if default == "" else rows[name].startswith(f"`{default}`"), (name, rows[name])
+
+
+def test_deployment_doc_names_every_function():
+    text = (REPO / "docs" / "DEPLOYMENT.md").read_text()
+    for name in _resources("AWS::Serverless::Function"):
+        assert f"| `{name}`" in text or f", `{name}`" in text, f"docs/DEPLOYMENT.md: no row for {name}"
