@@ -231,3 +231,12 @@ def test_deployment_doc_names_every_function():
     text = (REPO / "docs" / "DEPLOYMENT.md").read_text()
     for name in _resources("AWS::Serverless::Function"):
         assert f"| `{name}`" in text or f", `{name}`" in text, f"docs/DEPLOYMENT.md: no row for {name}"
+
+
+def test_every_setting_the_handlers_read_is_in_the_global_environment():
+    """Settings.from_env (Aggregate, ExecutionFailed) reads these; Globals gives every function them."""
+    settings = REPO / "layers" / "vforensics" / "vforensics" / "pipeline" / "settings.py"
+    read = set(re.findall(r'"(VF_\w+)"', settings.read_text()))
+    assert {"VF_TABLE_NAME", "VF_RECORD_RETENTION_DAYS"} <= read  # the scan still finds them
+    variables = _template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert read <= set(variables), read - set(variables)
