@@ -9,6 +9,7 @@ reconfigures a bucket, and DynamoDB actions are exactly those the code and the A
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
@@ -287,10 +288,42 @@ def test_no_role_may_delete_or_reconfigure_a_bucket():
         assert not allowed(role, "s3:PutObject", f"{UPLOADS}/k"), role
 
 
+def _is_client(node: ast.AST, service: str) -> bool:
+    """``client("<service>")`` or ``aws.client("<service>")``."""
+    return (
+        isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) == "client" or getattr(node.func, "attr", None) == "client")
+        and [getattr(a, "value", None) for a in node.args] == [service]
+    )
+
+
+def _calls_in_code(path: Path, service: str) -> set[str]:
+    """``client("dynamodb").update_item(`` (also through a name bound to the client, and split
+    over lines) -> ``dynamodb:UpdateItem``."""
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            pairs = [(node.targets[0], node.value)]
+            if isinstance(node.targets[0], ast.Tuple) and isinstance(node.value, ast.Tuple):
+                pairs = list(zip(node.targets[0].elts, node.value.elts, strict=False))
+            names |= {t.id for t, v in pairs if isinstance(t, ast.Name) and _is_client(v, service)}
+    calls = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and (
+            _is_client(node.func.value, service)
+            or (isinstance(node.func.value, ast.Name) and node.func.value.id in names)
+        )
+    }
+    prefix = {"stepfunctions": "states"}.get(service, service)
+    return {prefix + ":" + "".join(p.title() for p in c.split("_")) for c in calls}
+
+
 def _dynamodb_calls_in_code(path: Path) -> set[str]:
-    """``client("dynamodb").update_item(`` -> ``dynamodb:UpdateItem``."""
-    calls = re.findall(r'client\("dynamodb"\)\.(\w+)\(', path.read_text())
-    return {"dynamodb:" + "".join(p.title() for p in c.split("_")) for c in calls}
+    return _calls_in_code(path, "dynamodb")
 
 
 def _dynamodb_calls_in_asl() -> set[str]:
@@ -302,13 +335,44 @@ def test_table_writers_get_exactly_the_item_actions_they_call():
     pipeline = REPO / "layers" / "vforensics" / "vforensics" / "pipeline"
     wanted = {
         _role_of("AggregateFunction"): _dynamodb_calls_in_code(pipeline / "aggregate.py"),
+        _role_of("ExecutionFailedFunction"): _dynamodb_calls_in_code(pipeline / "execution_failed.py"),
         _machine_role(): _dynamodb_calls_in_asl(),
     }
-    assert wanted[_role_of("AggregateFunction")] == {"dynamodb:UpdateItem"}  # the scan above still finds it
+    # the scans above still find them
+    assert wanted[_role_of("AggregateFunction")] == {"dynamodb:UpdateItem"}
+    assert wanted[_role_of("ExecutionFailedFunction")] == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    assert wanted[_machine_role()] == {"dynamodb:UpdateItem"}
     for role in _roles():
         assert _actions_on(role, TABLE, "dynamodb") == wanted.get(role, set()), role
         for action in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan", "dynamodb:DeleteTable"):
             assert not allowed(role, action, TABLE), f"{role} may {action}"
+
+
+def test_the_scan_finds_client_calls_however_they_are_written(tmp_path: Path):
+    """Guards the guard: a call through a bound client or split over lines is still found."""
+    code = tmp_path / "probe.py"
+    code.write_text(
+        'table, ddb = "t", aws.client("dynamodb")\nddb.delete_item(Key={})\n'
+        'aws.client("dynamodb")\\\n    .batch_write_item()\nclient("dynamodb").scan()\n'
+        'client("s3").put_object()\nother.update_item()\n'
+    )
+    assert _dynamodb_calls_in_code(code) == {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"}
+
+
+def test_execution_failed_describes_only_analysis_executions_and_announces_on_the_default_bus():
+    pipeline = REPO / "layers" / "vforensics" / "vforensics" / "pipeline"
+    role = _role_of("ExecutionFailedFunction")
+    machine = _ref("AnalysisStateMachine") + "-Name"  # the evaluator's !GetAtt AnalysisStateMachine.Name
+    execution = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine}:run-1"
+    assert _calls_in_code(pipeline / "execution_failed.py", "stepfunctions") == {"states:DescribeExecution"}
+    assert _actions_on(role, execution, "states") == {"states:DescribeExecution"}
+    for other in (f"arn:aws:states:{REGION}:{ACCOUNT}:execution:other-machine:run-1", _ref("AnalysisStateMachine")):
+        assert _actions_on(role, other, "states") == set(), other
+    assert _calls_in_code(pipeline / "records.py", "events") == {"events:PutEvents"}
+    assert allowed(role, "events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default")
+    assert not allowed(role, "events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/other")
+    for key in (f"{UPLOADS}/photo.jpg", _obj(layout.result_key(AID, "ela")), _obj("analyses/x/report.json")):
+        assert _actions_on(role, key, "s3") == set(), key
 
 
 def test_resource_star_only_for_the_documented_log_delivery_apis():

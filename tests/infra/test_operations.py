@@ -6,6 +6,7 @@ Read from the template as written (before the SAM transform), as the other templ
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from cfnlint.decode import decode_str
 
 from vforensics.analyzers import registry
+from vforensics.pipeline.execution_failed import STOPPED
 
 REPO = Path(__file__).resolve().parents[2]
 NO_VALUE = {"Ref": "AWS::NoValue"}
@@ -66,12 +68,61 @@ def test_state_machine_alarms_cover_failed_timed_out_aborted_and_throttled_execu
     assert failed["Threshold"] == {"Ref": "FailedExecutionsThreshold"}
 
 
+def _event_rules() -> dict[str, dict[str, Any]]:
+    """SAM EventBridgeRule events of every function and state machine, by "<resource>.<event>"."""
+    return {
+        f"{name}.{event}": e["Properties"]
+        for name, r in _template()["Resources"].items()
+        for event, e in r.get("Properties", {}).get("Events", {}).items()
+        if e["Type"] == "EventBridgeRule"
+    }
+
+
+def _dead_letter_queues() -> set[str]:
+    """Queue logical ids the EventBridge rules park undelivered events in."""
+    queues = set()
+    for rule in _event_rules().values():
+        config = rule["DeadLetterConfig"]
+        queues.add(config.get("QueueLogicalId") or config["Arn"]["Fn::GetAtt"][0])
+    return queues
+
+
 def test_dead_letter_queue_alarm_fires_on_the_first_message():
-    queue = {"Name": "QueueName", "Value": {"Fn::GetAtt": ["UploadEventsDeadLetterQueue", "QueueName"]}}
-    (alarm,) = _alarm_on("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue)
-    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert _dead_letter_queues() == {"UploadEventsDeadLetterQueue", "ExecutionFailedDeadLetterQueue"}
+    for name in _dead_letter_queues():
+        queue = {"Name": "QueueName", "Value": {"Fn::GetAtt": [name, "QueueName"]}}
+        (alarm,) = _alarm_on("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue)
+        assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold", name
     rule = _template()["Resources"]["AnalysisStateMachine"]["Properties"]["Events"]["UploadCreated"]["Properties"]
     assert rule["DeadLetterConfig"]["QueueLogicalId"] == "UploadEventsDeadLetterQueue"
+
+
+def test_every_event_rule_retries_then_parks_undelivered_events():
+    for name, rule in _event_rules().items():
+        assert rule["RetryPolicy"]["MaximumRetryAttempts"] > 0, name
+        assert "DeadLetterConfig" in rule, name
+
+
+def test_stopped_analysis_executions_reach_execution_failed():
+    resources = _template()["Resources"]
+    function = resources["ExecutionFailedFunction"]["Properties"]
+    rule = function["Events"]["ExecutionStopped"]["Properties"]
+    assert rule["Pattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": list(STOPPED), "stateMachineArn": [{"Ref": "AnalysisStateMachine"}]},
+    }
+    queue = {"Fn::GetAtt": ["ExecutionFailedDeadLetterQueue", "Arn"]}
+    assert rule["DeadLetterConfig"] == {"Arn": queue}
+    assert function["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": queue}  # failed invocations too
+    assert resources["ExecutionFailedDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    # An Arn (not a QueueLogicalId) gets no policy from SAM: only this rule may send to the queue.
+    (policy,) = [r["Properties"] for r in _resources("AWS::SQS::QueuePolicy").values()]
+    assert policy["Queues"] == [{"Ref": "ExecutionFailedDeadLetterQueue"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
+    source = {"Fn::GetAtt": ["ExecutionFailedFunctionExecutionStopped", "Arn"]}  # SAM: <function><event>
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": source}}
 
 
 def test_every_analyzer_has_an_error_rate_alarm_and_every_function_a_throttles_alarm():
@@ -85,15 +136,16 @@ def test_every_analyzer_has_an_error_rate_alarm_and_every_function_a_throttles_a
         assert alarm["Threshold"] == {"Ref": "AnalyzerErrorRatePercent"}
         (rate,) = [q for q in alarm["Metrics"] if q.get("ReturnData")]
         assert "errors / invocations" in rate["Expression"], rate
-    aggregate = {"Name": "FunctionName", "Value": {"Ref": "AggregateFunction"}}
-    assert len(_alarm_on("AWS/Lambda", "Errors", aggregate)) == 1
+    for name in ("AggregateFunction", "ExecutionFailedFunction"):  # any error loses a record's final state
+        (alarm,) = _alarm_on("AWS/Lambda", "Errors", {"Name": "FunctionName", "Value": {"Ref": name}})
+        assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold", name
 
 
 def test_alarms_notify_the_topic_only_when_one_is_given():
     assert _parameter("AlarmTopicArn")["Default"] == ""
     assert _template()["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
     alarms = _alarms()
-    assert len(alarms) >= 4 + 1 + 2 * len(registry.ANALYZER_SPECS)
+    assert len(alarms) >= 4 + 2 + 2 * len(registry.ANALYZER_SPECS)
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == ALARM_ACTIONS, name
         assert alarm["TreatMissingData"] == "notBreaching", name
@@ -162,3 +214,29 @@ def test_the_execution_timeout_leaves_room_for_the_longest_path():
     slowest = max(t.get("TimeoutSeconds", 0) for p in parallels for b in p["Branches"] for t in b["States"].values())
     longest = states["Prepare"]["TimeoutSeconds"] + slowest + states["Aggregate"]["TimeoutSeconds"]
     assert asl["TimeoutSeconds"] > longest, (asl["TimeoutSeconds"], longest)
+
+
+def test_deployment_doc_lists_every_parameter_with_its_default():
+    text = (REPO / "docs" / "DEPLOYMENT.md").read_text()
+    section = text.split("\n## Parameters\n", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.*?) \|", section, re.M))
+    parameters = _template()["Parameters"]
+    assert set(rows) == set(parameters)
+    for name, parameter in parameters.items():
+        default = str(parameter.get("Default"))
+        assert rows[name] == "empty" if default == "" else rows[name].startswith(f"`{default}`"), (name, rows[name])
+
+
+def test_deployment_doc_names_every_function():
+    text = (REPO / "docs" / "DEPLOYMENT.md").read_text()
+    for name in _resources("AWS::Serverless::Function"):
+        assert f"| `{name}`" in text or f", `{name}`" in text, f"docs/DEPLOYMENT.md: no row for {name}"
+
+
+def test_every_setting_the_handlers_read_is_in_the_global_environment():
+    """Settings.from_env (Aggregate, ExecutionFailed) reads these; Globals gives every function them."""
+    settings = REPO / "layers" / "vforensics" / "vforensics" / "pipeline" / "settings.py"
+    read = set(re.findall(r'"(VF_\w+)"', settings.read_text()))
+    assert {"VF_TABLE_NAME", "VF_RECORD_RETENTION_DAYS"} <= read  # the scan still finds them
+    variables = _template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert read <= set(variables), read - set(variables)
