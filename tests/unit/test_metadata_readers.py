@@ -162,6 +162,29 @@ def test_png_text_of_an_undecodable_png_keeps_the_chunks_before_the_pixels():
     assert embedded.png_text(Image.open(io.BytesIO(png))) == {"parameters": "a cat, Steps: 20"}
 
 
+def test_an_exif_tag_pillow_lists_but_cannot_read_is_skipped_not_fatal():
+    # found by tools/fuzz/fuzz_exif.py: IFD0 lists PhotometricInterpretation as SRATIONAL x 6 at offset 0
+    tiff = bytes.fromhex(
+        "49492a000800000002002f2f49492a00080000000a00"
+        "06010a00060000000000000000ffff0400000043616d"
+        "0069260400090000000100000000006d0069262e0000"
+    )
+    base = encode(natural_rgb(96, 64), "JPEG", quality=90)
+    app1 = b"Exif\x00\x00" + tiff
+    data = base[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + base[2:]
+    d = _analyze(data).details
+    assert "PhotometricInterpretation" not in d["exif_all"]
+
+
+def test_a_jpeg_with_more_segments_than_the_dump_keeps_is_still_analysed():
+    from vforensics.analyzers import jpeg
+
+    base = encode(natural_rgb(96, 64), "JPEG", quality=90)
+    data = base[:2] + b"\xff\xe1\x00\x02" * 250 + base[2:]
+    assert file_structure.jpeg_structure(data)["segments"][-1].keys() == {"omitted"}
+    assert jpeg.analyze(Media.from_bytes(data)).status == "ok"
+
+
 def _tiff_exif(entries: list[tuple[int, int, int, bytes]], gps: list[tuple[int, int, int, bytes]]) -> bytes:
     """A little-endian EXIF block with IFD0 entries and a GPS IFD; values stored after the IFDs."""
     out = bytearray(b"II*\x00\x08\x00\x00\x00")

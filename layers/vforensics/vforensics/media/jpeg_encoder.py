@@ -68,8 +68,10 @@ def read_signature(data: bytes) -> EncoderSignature | None:
     first_app = ""
     reached_scan = False
     for segment in file_structure.jpeg_structure(data)["segments"][1:]:
+        if "omitted" in segment:  # past the structure dump's cap: no scan reached within it
+            break
         marker = segment["marker"]
-        if "omitted" in segment or marker == "EOI":
+        if marker == "EOI":
             break
         if marker == "SOS":
             reached_scan = True

@@ -6,6 +6,7 @@ EXIF (broken offsets, invalid rationals, non-UTF-8 strings) is reported, never f
 
 from __future__ import annotations
 
+import struct
 import warnings
 from datetime import datetime
 from typing import Any
@@ -56,26 +57,34 @@ def read_exif(img: Image.Image) -> tuple[dict, dict | None, dict, str | None]:
     selected: dict[str, Any] = {}
     for name, tag in TIFF_TAGS.items():
         if tag in raw:
-            selected[name] = jsonable(raw[tag])
+            selected[name] = jsonable(_value(raw, tag))
     for name, tag in EXIF_TAGS.items():
         if tag in exif_ifd:
-            selected[name] = "present" if name == "MakerNote" else jsonable(exif_ifd[tag])
+            selected[name] = "present" if name == "MakerNote" else jsonable(_value(exif_ifd, tag))
     if TAG_DATETIME in thumbnail_ifd:
-        selected["ThumbnailDateTime"] = jsonable(thumbnail_ifd[TAG_DATETIME])
+        selected["ThumbnailDateTime"] = jsonable(_value(thumbnail_ifd, TAG_DATETIME))
     selected = {k: v for k, v in selected.items() if v not in (None, "", [])}
     if "ExposureTime" in selected and isinstance(selected["ExposureTime"], float) and selected["ExposureTime"] > 0:
         t = selected["ExposureTime"]
         selected["ShutterSpeed"] = f"1/{round(1 / t)} s" if t < 1 else f"{t:g} s"
     all_tags = {}
     for source in (raw, exif_ifd):
-        for tag, value in source.items():
+        for tag in list(source.keys()):
             if tag in (IFD_EXIF, IFD_GPS, 0x927C):
                 continue
             name = ExifTags.TAGS.get(tag, f"0x{tag:04X}")
-            v = jsonable(value)
+            v = jsonable(_value(source, tag))
             if v is not None:
                 all_tags[name] = v
     return selected, gps_position(gps_ifd), all_tags, None
+
+
+def _value(ifd: Any, tag: int) -> Any:
+    """A tag's value, or None where Pillow's lazy IFD lists a tag it then cannot read."""
+    try:
+        return ifd[tag]
+    except (KeyError, ValueError, TypeError, struct.error, OSError):
+        return None
 
 
 def user_comment(img: Image.Image) -> str | None:
