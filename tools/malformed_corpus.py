@@ -322,7 +322,10 @@ def _icc_segments(profile: bytes, count_override: int | None = None, order=None)
     pieces = [profile[i : i + step] for i in range(0, len(profile), step)]
     count = len(pieces) if count_override is None else count_override
     seqs = order or list(range(1, len(pieces) + 1))
-    return [segment(0xE2, b"ICC_PROFILE\x00" + bytes([s % 256, count % 256]) + p) for s, p in zip(seqs, pieces)]
+    return [
+        segment(0xE2, b"ICC_PROFILE\x00" + bytes([s % 256, count % 256]) + p)
+        for s, p in zip(seqs, pieces, strict=False)
+    ]
 
 
 def _icc_huge(rng):
@@ -490,8 +493,10 @@ def _gif_no_frames(rng):
 
 
 def _c2pa_junk(rng):
-    jumbf = b"JP" + struct.pack(">HI", 0x0001, 1) + _box(
-        b"jumb", _box(b"jumd", b"c2pa\x00\x11\x00\x10\x80\x00\xaa\x008\x9bq\x03c2pa\x00") + b"garbage" * 40
+    jumbf = (
+        b"JP"
+        + struct.pack(">HI", 0x0001, 1)
+        + _box(b"jumb", _box(b"jumd", b"c2pa\x00\x11\x00\x10\x80\x00\xaa\x008\x9bq\x03c2pa\x00") + b"garbage" * 40)
     )
     return after_soi(jpeg(rng), segment(0xEB, jumbf))
 
@@ -532,6 +537,8 @@ SLOW_100MP = (
     "and is analysed as 100 MP: 46-60 s instead of ~3 s"
 )
 
+NAME_DECODED = "issue 21 (new): a name with %XX or + is URL-decoded as the S3 key: refused NOT_FOUND (undocumented)"
+
 KINDS: tuple[Kind, ...] = (
     Kind("reference_jpeg", "reference.jpg", "Pillow JPEG q90, 640x480 smooth scene", (ANALYSED,), _reference),
     Kind(
@@ -570,7 +577,13 @@ KINDS: tuple[Kind, ...] = (
         lambda rng: jpeg(rng)[:-2],
         known_issue="issue 21: a JPEG missing only its EOI is refused (CORRUPT_FILE) though every pixel is there",
     ),
-    Kind("jpeg_trailing_data", "trailing_data.jpg", "a JPEG with 4 KB of random bytes after EOI", (ANALYSED,), _jpeg_trailing),
+    Kind(
+        "jpeg_trailing_data",
+        "trailing_data.jpg",
+        "a JPEG with 4 KB of random bytes after EOI",
+        (ANALYSED,),
+        _jpeg_trailing,
+    ),
     Kind(
         "jpeg_sos_zero_length",
         "sos_zero_length.jpg",
@@ -689,7 +702,13 @@ KINDS: tuple[Kind, ...] = (
         (ANALYSED,),
         _png_exif_broken,
     ),
-    Kind("exif_ifd_loop", "exif_loop.jpg", "EXIF IFD0 whose next-IFD and ExifIFD pointers point back at itself", (ANALYSED,), _exif_loop),
+    Kind(
+        "exif_ifd_loop",
+        "exif_loop.jpg",
+        "EXIF IFD0 whose next-IFD and ExifIFD pointers point back at itself",
+        (ANALYSED,),
+        _exif_loop,
+    ),
     Kind(
         "exif_offsets_outside",
         "exif_outside.jpg",
@@ -697,8 +716,20 @@ KINDS: tuple[Kind, ...] = (
         (ANALYSED,),
         _exif_outside,
     ),
-    Kind("exif_huge_entry_count", "exif_count.jpg", "EXIF IFD0 declaring 65535 entries in 200 bytes", (ANALYSED,), _exif_huge_count),
-    Kind("jpeg_20000_app_segments", "app_segments.jpg", "20,000 small APPn segments before the frame", (ANALYSED,), _many_app_segments),
+    Kind(
+        "exif_huge_entry_count",
+        "exif_count.jpg",
+        "EXIF IFD0 declaring 65535 entries in 200 bytes",
+        (ANALYSED,),
+        _exif_huge_count,
+    ),
+    Kind(
+        "jpeg_20000_app_segments",
+        "app_segments.jpg",
+        "20,000 small APPn segments before the frame",
+        (ANALYSED,),
+        _many_app_segments,
+    ),
     Kind("icc_huge", "icc_huge.jpg", "a 4 MB ICC profile across 62 APP2 segments", (ANALYSED,), _icc_huge),
     Kind(
         "icc_malformed",
@@ -745,7 +776,7 @@ KINDS: tuple[Kind, ...] = (
         "a valid JPEG named with %2F %20 %25 and +",
         (ANALYSED,),
         lambda rng: jpeg(rng, 128, 96),
-        known_issue="issue 21 (new): a name with %XX or + is URL-decoded as the S3 key: refused NOT_FOUND (undocumented)",
+        known_issue=NAME_DECODED,
         affects=("analyze",),
     ),
     Kind(
@@ -754,10 +785,12 @@ KINDS: tuple[Kind, ...] = (
         "a valid JPEG named with a +",
         (ANALYSED,),
         lambda rng: jpeg(rng, 128, 96),
-        known_issue="issue 21 (new): a name with %XX or + is URL-decoded as the S3 key: refused NOT_FOUND (undocumented)",
+        known_issue=NAME_DECODED,
         affects=("analyze",),
     ),
-    Kind("name_space", "with space.jpg", "a valid JPEG named with a space", (ANALYSED,), lambda rng: jpeg(rng, 128, 96)),
+    Kind(
+        "name_space", "with space.jpg", "a valid JPEG named with a space", (ANALYSED,), lambda rng: jpeg(rng, 128, 96)
+    ),
     Kind(
         "name_unicode",
         "фото_照片_é\u0301_🙂.jpg",
@@ -793,11 +826,23 @@ KINDS: tuple[Kind, ...] = (
     Kind("avi_video", "clip.avi", "RIFF AVI header with an hdrl LIST", ("UNSUPPORTED_MEDIA",), _avi),
     Kind("animated_gif", "animated.gif", "3-frame animated GIF (Pillow)", (ANALYSED,), _animated_gif),
     Kind("multipage_tiff", "pages.tif", "3-page TIFF (Pillow)", (ANALYSED,), _multipage_tiff),
-    Kind("tiff_ifd_loop", "ifd_loop.tif", "a TIFF whose IFD0 next-IFD offset points at itself", (ANALYSED, "CORRUPT_FILE"), _tiff_ifd_loop),
+    Kind(
+        "tiff_ifd_loop",
+        "ifd_loop.tif",
+        "a TIFF whose IFD0 next-IFD offset points at itself",
+        (ANALYSED, "CORRUPT_FILE"),
+        _tiff_ifd_loop,
+    ),
     Kind("png_16bit", "gray16.png", "16-bit grayscale PNG (I;16)", (ANALYSED,), _png16),
     Kind("jpeg_cmyk", "cmyk.jpg", "CMYK JPEG (Pillow)", (ANALYSED,), _cmyk),
     Kind("png_gray_alpha", "gray_alpha.png", "grayscale + alpha PNG (LA)", (ANALYSED,), _gray_alpha),
-    Kind("png_palette_transparency", "palette_trns.png", "32-colour palette PNG with a tRNS entry", (ANALYSED,), _palette_transparency),
+    Kind(
+        "png_palette_transparency",
+        "palette_trns.png",
+        "32-colour palette PNG with a tRNS entry",
+        (ANALYSED,),
+        _palette_transparency,
+    ),
     Kind("jpeg_progressive", "progressive.jpg", "progressive JPEG (Pillow)", (ANALYSED,), _progressive),
     Kind(
         "jpeg_arithmetic_relabelled",
@@ -806,7 +851,13 @@ KINDS: tuple[Kind, ...] = (
         (ANALYSED, "CORRUPT_FILE"),
         _arithmetic,
     ),
-    Kind("polyglot_jpeg_zip", "polyglot.jpg", "a JPEG followed by a ZIP archive (a valid JPEG and a valid ZIP)", (ANALYSED,), _polyglot_zip),
+    Kind(
+        "polyglot_jpeg_zip",
+        "polyglot.jpg",
+        "a JPEG followed by a ZIP archive (a valid JPEG and a valid ZIP)",
+        (ANALYSED,),
+        _polyglot_zip,
+    ),
     Kind(
         "bmp_bogus_header",
         "bogus.bmp",
@@ -815,7 +866,13 @@ KINDS: tuple[Kind, ...] = (
         _bmp_bogus,
     ),
     Kind("webp_truncated", "truncated.webp", "a 128x96 lossy WebP cut at 60%", ("CORRUPT_FILE",), _webp_truncated),
-    Kind("gif_no_frames", "no_frames.gif", "GIF89a header, screen descriptor and trailer, no image", ("CORRUPT_FILE",), _gif_no_frames),
+    Kind(
+        "gif_no_frames",
+        "no_frames.gif",
+        "GIF89a header, screen descriptor and trailer, no image",
+        ("CORRUPT_FILE",),
+        _gif_no_frames,
+    ),
     Kind(
         "fifo_named_jpg",
         "fifo.jpg",
@@ -829,11 +886,12 @@ KINDS: tuple[Kind, ...] = (
 
 BY_NAME = {k.name: k for k in KINDS}
 
+COMPARE_1PX = "issue 21: compare of a 1-px-wide or -high image fails in cv2 (cv2.error)"
 #: ``vforensics compare`` pairs: (kind a, kind b, expected outcome "compared" or a refusal code).
 COMPARE_PAIRS: tuple[tuple[str, str, str, str | None], ...] = (
-    ("one_px_wide", "reference_jpeg", "compared", "issue 21: compare of a 1-px-wide or -high image fails in cv2 (cv2.error)"),
-    ("one_px_high", "reference_jpeg", "compared", "issue 21: compare of a 1-px-wide or -high image fails in cv2 (cv2.error)"),
-    ("one_by_one", "reference_jpeg", "compared", "issue 21: compare of a 1-px-wide or -high image fails in cv2 (cv2.error)"),
+    ("one_px_wide", "reference_jpeg", "compared", COMPARE_1PX),
+    ("one_px_high", "reference_jpeg", "compared", COMPARE_1PX),
+    ("one_by_one", "reference_jpeg", "compared", COMPARE_1PX),
     ("reference_jpeg", "png_named_jpg", "compared", None),
     ("jpeg_cmyk", "reference_jpeg", "compared", None),
     ("png_16bit", "reference_jpeg", "compared", None),

@@ -186,8 +186,9 @@ STRUCTURE_INPUTS = st.one_of(
     st.binary(max_size=4096).map(lambda b: b"\xff\xd8" + b),
     st.binary(max_size=4096).map(lambda b: corpus.PNG_SIG + b),
     st.binary(max_size=4096).map(lambda b: b"RIFF" + b[:4] + b"WEBP" + b[4:]),
-    st.lists(st.sampled_from((b"\xff", b"\xff\xd8", b"\xff\xda", b"\xff\xd9", b"\xff\xe1", b"\x00", b"\x00\x02")))
-    .map(lambda parts: b"\xff\xd8" + b"".join(parts)),
+    st.lists(st.sampled_from((b"\xff", b"\xff\xd8", b"\xff\xda", b"\xff\xd9", b"\xff\xe1", b"\x00", b"\x00\x02"))).map(
+        lambda parts: b"\xff\xd8" + b"".join(parts)
+    ),
     mutated(SEEDS),
 )
 
@@ -262,9 +263,9 @@ def _tiff_blocks():
         st.one_of(st.integers(0, 16), st.integers(0, 2**32 - 1)),
         st.one_of(st.integers(0, 64), st.integers(0, 2**32 - 1)),
     )
-    return st.tuples(st.sampled_from((b"II*\x00", b"MM\x00*")), st.lists(entry, max_size=12), st.binary(max_size=256)).map(
-        _tiff
-    )
+    return st.tuples(
+        st.sampled_from((b"II*\x00", b"MM\x00*")), st.lists(entry, max_size=12), st.binary(max_size=256)
+    ).map(_tiff)
 
 
 def _tiff(parts) -> bytes:
@@ -347,12 +348,19 @@ def _xmp_reader_on(data: bytes) -> dict:
 @pytest.mark.parametrize(
     "make",
     [
-        pytest.param(lambda n: ("<x:xmpmeta>xmpMM:History<rdf:li>" + "a" * (8 * n) + "</x:xmpmeta>").encode(), id="one unclosed li"),
-        pytest.param(lambda n: ("<x:xmpmeta>" + 'CreatorTool="' * n + "</x:xmpmeta>").encode(), id="unclosed attributes"),
+        pytest.param(
+            lambda n: ("<x:xmpmeta>xmpMM:History<rdf:li>" + "a" * (8 * n) + "</x:xmpmeta>").encode(),
+            id="one unclosed li",
+        ),
+        pytest.param(
+            lambda n: ("<x:xmpmeta>" + 'CreatorTool="' * n + "</x:xmpmeta>").encode(), id="unclosed attributes"
+        ),
         pytest.param(
             lambda n: ("<x:xmpmeta>xmpMM:History" + "<rdf:li>x " * n + "</x:xmpmeta>").encode(),
             id="many unclosed li",
-            marks=pytest.mark.xfail(strict=True, reason="issue 21: XMP history regex is quadratic in unclosed <rdf:li> tags"),
+            marks=pytest.mark.xfail(
+                strict=True, reason="issue 21: XMP history regex is quadratic in unclosed <rdf:li> tags"
+            ),
         ),
     ],
 )
@@ -413,7 +421,10 @@ def test_icc_description_never_raises(profile):
 
 TEXT_CHUNK = st.one_of(
     st.tuples(st.just(b"tEXt"), st.binary(max_size=200)),
-    st.tuples(st.just(b"zTXt"), st.binary(max_size=60).map(lambda b: b.split(b"\x00")[0][:79] + b"\x00\x00" + zlib.compress(b))),
+    st.tuples(
+        st.just(b"zTXt"),
+        st.binary(max_size=60).map(lambda b: b.split(b"\x00")[0][:79] + b"\x00\x00" + zlib.compress(b)),
+    ),
     st.tuples(st.just(b"zTXt"), st.binary(max_size=200)),
     st.tuples(st.just(b"iTXt"), st.binary(max_size=200)),
     st.tuples(st.just(b"iTXt"), st.binary(max_size=60).map(lambda b: b"prompt\x00\x01\x00\x00\x00" + zlib.compress(b))),

@@ -35,7 +35,13 @@ import atheris  # noqa: E402
 #: Seeds larger than this are left out (libFuzzer's -max_len follows the largest seed).
 MAX_SEED_BYTES = 64 * 1024
 #: Kinds too large, or hanging today, to seed with.
-SKIP_SEED_KINDS = {"xmp_1mb_many_unclosed_li", "xmp_2mb_unclosed_li", "png_decompression_bomb", "icc_huge", "fifo_named_jpg"}
+SKIP_SEED_KINDS = {
+    "xmp_1mb_many_unclosed_li",
+    "xmp_2mb_unclosed_li",
+    "png_decompression_bomb",
+    "icc_huge",
+    "fifo_named_jpg",
+}
 
 
 def corpus_files() -> dict[str, bytes]:
@@ -51,7 +57,14 @@ def corpus_files() -> dict[str, bytes]:
             out[kind.name] = data
     rng = random.Random("fuzz-seeds")
     small = corpus.natural(48, 32, rng)
-    for fmt, extra in (("JPEG", {"quality": 80}), ("PNG", {}), ("WEBP", {"quality": 70}), ("GIF", {}), ("TIFF", {}), ("BMP", {})):
+    for fmt, extra in (
+        ("JPEG", {"quality": 80}),
+        ("PNG", {}),
+        ("WEBP", {"quality": 70}),
+        ("GIF", {}),
+        ("TIFF", {}),
+        ("BMP", {}),
+    ):
         out[f"valid_{fmt.lower()}"] = corpus.encode(small, fmt, **extra)
     return out
 

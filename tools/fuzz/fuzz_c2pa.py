@@ -11,9 +11,8 @@ import _common
 from _common import atheris
 
 with atheris.instrument_imports(include=["vforensics"]):
-    from vforensics.analyzers.metadata import _content_credentials as content_credentials
-
     from tools import malformed_corpus as corpus
+    from vforensics.analyzers.metadata import _content_credentials as content_credentials
 
 BASE = corpus.encode(corpus.natural(32, 24, corpus.random.Random("c2pa")), "JPEG", quality=80)
 LABEL = b"jumd" + b"c2pa\x00\x11\x00\x10\x80\x00\xaa\x008\x9bq" + b"\x03c2pa\x00"

@@ -5,10 +5,9 @@ import _common
 from _common import atheris
 
 with atheris.instrument_imports(include=["vforensics", "PIL"]):
+    from tools import malformed_corpus as corpus
     from vforensics.analyzers.metadata import _exif_fields as exif_fields
     from vforensics.analyzers.metadata import _exif_thumbnail as exif_thumbnail
-
-    from tools import malformed_corpus as corpus
 
 BASE = corpus.encode(corpus.natural(32, 24, corpus.random.Random("exif")), "JPEG", quality=80)
 

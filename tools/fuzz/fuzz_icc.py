@@ -6,9 +6,8 @@ from _common import atheris
 with atheris.instrument_imports(include=["vforensics", "PIL"]):
     from PIL import Image, ImageCms
 
-    from vforensics.analyzers.metadata import _embedded as embedded
-
     from tools import malformed_corpus as corpus
+    from vforensics.analyzers.metadata import _embedded as embedded
 
 
 def test_one_input(profile: bytes) -> None:

@@ -6,9 +6,8 @@ import _common
 from _common import atheris
 
 with atheris.instrument_imports(include=["vforensics", "PIL"]):
-    from vforensics.analyzers.metadata import _embedded as embedded
-
     from tools import malformed_corpus as corpus
+    from vforensics.analyzers.metadata import _embedded as embedded
 
 BASE = corpus.encode(corpus.natural(32, 24, corpus.random.Random("iptc")), "JPEG", quality=80)
 

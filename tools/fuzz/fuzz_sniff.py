@@ -5,11 +5,10 @@ import _common
 from _common import atheris
 
 with atheris.instrument_imports(include=["vforensics", "PIL"]):
+    from tools.malformed_corpus import REFUSAL_CODES
     from vforensics.errors import MediaRejected
     from vforensics.media.image import inspect_image
     from vforensics.media.sniff import sniff
-
-    from tools.malformed_corpus import REFUSAL_CODES
 
 
 def test_one_input(data: bytes) -> None:
