@@ -296,6 +296,20 @@ def _exif_outside(rng):
     return after_soi(jpeg(rng), exif_app1(tiff))
 
 
+#: Found by tools/fuzz/fuzz_exif.py (crash-7dbec867...): IFD0 lists PhotometricInterpretation
+#: (0x0106) as SRATIONAL x 6 at offset 0; Pillow's lazy IFD lists the tag, then raises KeyError
+#: reading it, while read_exif iterates the IFD outside its try.
+EXIF_KEYERROR_TIFF = bytes.fromhex(
+    "49492a000800000002002f2f49492a00080000000a00"
+    "06010a00060000000000000000ffff0400000043616d"
+    "0069260400090000000100000000006d0069262e0000"
+)
+
+
+def _exif_keyerror(rng):
+    return after_soi(jpeg(rng), exif_app1(EXIF_KEYERROR_TIFF))
+
+
 def _exif_huge_count(rng):
     tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 65535) + b"\x0f\x01\x02\x00" * 50
     return after_soi(jpeg(rng), exif_app1(tiff))
@@ -724,11 +738,23 @@ KINDS: tuple[Kind, ...] = (
         _exif_huge_count,
     ),
     Kind(
+        "exif_unreadable_listed_tag",
+        "exif_keyerror.jpg",
+        "EXIF IFD0 (66 bytes, found by fuzz_exif) listing PhotometricInterpretation as SRATIONAL x 6 at offset 0",
+        (ANALYSED,),
+        _exif_keyerror,
+        known_issue="issue 21 (new): read_exif raises KeyError (262) iterating an IFD whose tag Pillow lists but "
+        "cannot read: metadata prints a traceback, analyze loses the metadata analyzer",
+    ),
+    Kind(
         "jpeg_20000_app_segments",
         "app_segments.jpg",
         "20,000 small APPn segments before the frame",
         (ANALYSED,),
         _many_app_segments,
+        known_issue="issue 21 (new): the jpeg analyzer raises KeyError 'marker' on a JPEG with over 200 segments "
+        "(jpeg_encoder.read_signature reads the structure's {'omitted': N} entry)",
+        affects=("analyze",),
     ),
     Kind("icc_huge", "icc_huge.jpg", "a 4 MB ICC profile across 62 APP2 segments", (ANALYSED,), _icc_huge),
     Kind(

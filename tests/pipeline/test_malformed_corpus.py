@@ -5,9 +5,9 @@ kinds that hang or end the whole run today (``isolate``) each get their own run,
 Then ``vforensics metadata`` on every kind and ``vforensics compare`` on the corpus pairs.
 Every command runs as a subprocess under a time bound; each file must end analysed
 (report.json; metadata: a report with flags) or refused with a documented code (error.json),
-with the documented exit status and no traceback. One test per kind and command reads its
-outcome from those runs. Kinds that fail today are xfail(strict) with the issue-21 bullet,
-so a fix turns them red until the mark is removed.
+with the documented exit status, no traceback, and (analysed) no analyzer that raised. One
+test per kind and command reads its outcome from those runs. Kinds that fail today are
+xfail(strict) with the issue-21 bullet, so a fix turns them red until the mark is removed.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class Outcome:
     outcome: str  # "analysed", a refusal code, "unreadable", "timeout", "missing"
     seconds: float | None = None
     detail: str = ""
+    analyzer_errors: tuple[str, ...] = ()  # analysed, but these analyzers raised (report.json status "error")
 
 
 def _cli(args: list, timeout: float, cwd: Path) -> subprocess.CompletedProcess | None:
@@ -78,9 +79,12 @@ class AnalyzeRuns:
 def _outcome(kind: corpus.Kind, out: Path, stdout: str, stderr: str, killed: bool) -> Outcome:
     folder = out / kind.filename
     if (folder / "report.json").is_file():
-        json.loads((folder / "report.json").read_text())
+        report = json.loads((folder / "report.json").read_text())
+        failed = tuple(
+            f"{name}: {a.get('error')}" for name, a in report["analyzers"].items() if a.get("status") == "error"
+        )
         line = re.search(rf"{re.escape(kind.filename)}: .*\((\d+(?:\.\d+)?) s\) -> ", stdout)
-        return Outcome(corpus.ANALYSED, float(line.group(1)) if line else None)
+        return Outcome(corpus.ANALYSED, float(line.group(1)) if line else None, analyzer_errors=failed)
     if (folder / "error.json").is_file():
         error = json.loads((folder / "error.json").read_text())
         code = str(error.get("reason") or "").partition(":")[0]
@@ -122,7 +126,11 @@ def analyze_runs(corpus_dir, tmp_path_factory) -> AnalyzeRuns:
     runs = AnalyzeRuns(main, isolated, outcomes, time.perf_counter() - started)
     print(f"\nanalyze: {len(together)} files in one run + {len(alone)} isolated runs, {runs.seconds:.0f} s wall")
     for name, o in outcomes.items():
-        print(f"  {name}: {o.outcome}" + (f" ({o.seconds:.1f} s)" if o.seconds is not None else ""))
+        seconds = f" ({o.seconds:.1f} s)" if o.seconds is not None else ""
+        print(
+            f"  {name}: {o.outcome}{seconds}"
+            + (f", analyzer errors {list(o.analyzer_errors)}" if o.analyzer_errors else "")
+        )
     return runs
 
 
@@ -144,6 +152,7 @@ def test_analyze_outcome(name, analyze_runs):
     kind = corpus.BY_NAME[name]
     got = analyze_runs.outcomes[name]
     assert got.outcome in kind.expect, f"{name}: {got.outcome} {got.detail}"
+    assert not got.analyzer_errors, f"{name}: analysed, but analyzers failed: {got.analyzer_errors}"
     if got.outcome == corpus.ANALYSED and got.seconds is not None:
         assert got.seconds <= PER_FILE_S, f"{name}: analysed in {got.seconds:.1f} s"
     if kind.isolate:
