@@ -78,6 +78,9 @@ class AnalyzeRuns:
 
 def _outcome(kind: corpus.Kind, out: Path, stdout: str, stderr: str, killed: bool) -> Outcome:
     folder = out / kind.filename
+    if kind.isolate and not folder.is_dir() and out.is_dir():  # alone in its run: a fix may rename the folder
+        folders = [p for p in out.iterdir() if p.is_dir()]
+        folder = folders[0] if len(folders) == 1 else folder
     if (folder / "report.json").is_file():
         report = json.loads((folder / "report.json").read_text())
         failed = tuple(
