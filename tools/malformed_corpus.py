@@ -2,6 +2,7 @@
 
     python tools/malformed_corpus.py OUT_DIR          # writes the files and OUT_DIR/manifest.json
     python tools/malformed_corpus.py --table          # the kinds as a Markdown table
+    python tools/malformed_corpus.py --no-fifo OUT    # without the FIFO (fifo.jpg blocks whatever reads it)
 
 Nothing binary is committed: every file is built from code, deterministically (each kind
 draws from its own ``random.Random(f"{SEED}:{name}")`` and Pillow's encoders are
@@ -979,13 +980,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", nargs="?", type=Path, help="folder to write the corpus into")
     parser.add_argument("--table", action="store_true", help="print the kinds as a Markdown table")
+    parser.add_argument(
+        "--no-fifo", action="store_true", help="leave out the FIFO kind (tools that read every file block on it)"
+    )
     args = parser.parse_args(argv)
     if args.table:
         print(table())
         return 0
     if args.out is None:
         parser.error("give an output folder or --table")
-    manifest = write(args.out)
+    manifest = write(args.out, tuple(k for k in KINDS if not (args.no_fifo and k.make is None)))
     total = sum(m["bytes"] or 0 for m in manifest)
     print(f"{len(manifest)} kinds, {total / 1e6:.1f} MB in {args.out}", file=sys.stderr)
     return 0
