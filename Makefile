@@ -110,3 +110,33 @@ audit-deps: $(AUDIT_VENVS)/pip-audit/.installed
 clean:
 	rm -rf $(VENV) .venv-train .aws-sam $(OUT) .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# issue 21: the malformed-input corpus, the parsers' property tests and the fuzz targets.
+.PHONY: corpus test-corpus fuzz fuzz-smoke
+CORPUS_OUT ?= $(OUT)/malformed-corpus
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= sniff exif xmp iptc icc png c2pa jpeg_segments structure
+FUZZ_WORK ?= $(CURDIR)/$(OUT)/fuzz
+
+# Write the generated corpus (seeded, the same bytes every time) and its manifest.json.
+corpus: setup
+	$(BIN)/python tools/malformed_corpus.py $(CORPUS_OUT)
+
+# The corpus through analyze / metadata / compare, and the parsers' property tests (~6 min on 2 cores).
+test-corpus: setup
+	$(BIN)/pytest tests/pipeline/test_malformed_corpus.py tests/unit/test_parser_properties.py
+
+# Every fuzz target for FUZZ_SECONDS each (default 600: 1.5 hours in all); corpora, crash-*,
+# timeout-* and slow-unit-* files stay in $(FUZZ_WORK)/<target>/, the logs in $(FUZZ_WORK)/<target>.log. One target: FUZZ_TARGETS=xmp.
+fuzz: setup
+	mkdir -p $(FUZZ_WORK)
+	for t in $(FUZZ_TARGETS); do \
+	  VF_FUZZ_WORK=$(FUZZ_WORK) $(BIN)/python tools/fuzz/fuzz_$$t.py -max_total_time=$(FUZZ_SECONDS) \
+	    -timeout=10 -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1 2>&1 | tee $(FUZZ_WORK)/$$t.log \
+	    | grep -E '^#[0-9]+ +(INITED|DONE)|^stat::|ERROR|Traceback'; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
+# What CI runs of the fuzzers: every target for a bounded time (tests/unit/test_fuzz_smoke.py, ~2.5 min).
+fuzz-smoke: setup
+	$(BIN)/pytest tests/unit/test_fuzz_smoke.py
