@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 
 from tools import malformed_corpus as corpus
+from vforensics.local.runner import safe_name
+from vforensics.local.terminal import safe_text
 
 pytestmark = pytest.mark.slow  # make test-fast leaves these out; make test runs them
 
@@ -77,22 +79,20 @@ class AnalyzeRuns:
 
 
 def _outcome(kind: corpus.Kind, out: Path, stdout: str, stderr: str, killed: bool) -> Outcome:
-    folder = out / kind.filename
-    if kind.isolate and not folder.is_dir() and out.is_dir():  # alone in its run: a fix may rename the folder
-        folders = [p for p in out.iterdir() if p.is_dir()]
-        folder = folders[0] if len(folders) == 1 else folder
+    folder = out / safe_name(kind.filename)  # as the CLI names report folders
+    shown = safe_text(kind.filename)  # as the CLI prints names
     if (folder / "report.json").is_file():
         report = json.loads((folder / "report.json").read_text())
         failed = tuple(
             f"{name}: {a.get('error')}" for name, a in report["analyzers"].items() if a.get("status") == "error"
         )
-        line = re.search(rf"{re.escape(kind.filename)}: .*\((\d+(?:\.\d+)?) s\) -> ", stdout)
+        line = re.search(rf"{re.escape(shown)}: .*\((\d+(?:\.\d+)?) s\) -> ", stdout)
         return Outcome(corpus.ANALYSED, float(line.group(1)) if line else None, analyzer_errors=failed)
     if (folder / "error.json").is_file():
         error = json.loads((folder / "error.json").read_text())
         code = str(error.get("reason") or "").partition(":")[0]
         return Outcome(code or "REFUSED", detail=str(error.get("reason"))[:200])
-    if f"{kind.filename}: ERROR cannot read" in stderr:
+    if f"{shown}: ERROR cannot read" in stderr:
         return Outcome(corpus.UNREADABLE)
     return Outcome("timeout" if killed else "missing", detail=stderr[-500:])
 
@@ -176,11 +176,6 @@ def test_analyze_run_exit_status_and_no_traceback(analyze_runs):
     assert f"{analysed} of {total} files analysed in " in main.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21 (new): EXIF text reaches the terminal raw: analyze's issue line prints the Software "
-    "field's ESC[0m (kind exif_terminal_escapes)",
-)
 def test_analyze_output_has_no_terminal_control_characters(analyze_runs):
     main = analyze_runs.main
     assert main is not None

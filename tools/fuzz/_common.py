@@ -9,8 +9,7 @@ the same folder (``-artifact_prefix``). A target raises only on a real bug: the 
 documented errors (``MediaRejected`` from the validation) and Pillow refusing to open a file
 (which the validation step turns into CORRUPT_FILE before any reader runs) are not crashes.
 
-Known shapes that hang or crash today (issue 21) are skipped by the targets, each with its
-reproducer in docs/SECURITY-corpus.md; remove a skip when the bug is fixed.
+The crashes and hangs the targets found are fixed (docs/SECURITY.md); a target skips nothing.
 """
 
 from __future__ import annotations
@@ -89,15 +88,6 @@ def open_image(data: bytes):
         return Image.open(io.BytesIO(data))
     except Exception:
         return None
-
-
-def pillow_lazy_tag_error(exc: BaseException) -> bool:
-    """The known KeyError (issue 21, found by fuzz_exif): Pillow's lazy IFD lists a tag, then
-    cannot read it, while read_exif iterates the IFD outside its try."""
-    import traceback
-
-    frames = traceback.extract_tb(exc.__traceback__)
-    return isinstance(exc, KeyError) and bool(frames) and frames[-1].filename.endswith("TiffImagePlugin.py")
 
 
 def run(name: str, test_one_input: Callable[[bytes], None], seeds: Callable[[], Iterable[bytes]]) -> None:

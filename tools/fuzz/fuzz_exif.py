@@ -1,8 +1,7 @@
 """Fuzz the EXIF readers: the input is the TIFF block of an APP1 Exif segment, put into a
 small JPEG and read as the metadata analyzer does (fields, GPS, UserComment, IFD1 thumbnail).
-
-Skipped today (issue 21, found by this target): read_exif's KeyError from Pillow's lazy IFD
-(reproducer: tools.malformed_corpus.EXIF_KEYERROR_TIFF, kind exif_unreadable_listed_tag)."""
+It found read_exif's KeyError on a tag Pillow's lazy IFD lists but cannot read (kind
+exif_unreadable_listed_tag, fixed in issue 21)."""
 
 import _common
 from _common import atheris
@@ -19,11 +18,7 @@ def test_one_input(tiff: bytes) -> None:
     payload = b"Exif\x00\x00" + tiff[:65000]
     img = _common.open_image(corpus.after_soi(BASE, corpus.segment(0xE1, payload)))
     if img is not None:
-        try:
-            exif_fields.read_exif(img)
-        except KeyError as exc:  # known (issue 21), see the module docstring
-            if not _common.pillow_lazy_tag_error(exc):
-                raise
+        exif_fields.read_exif(img)
         exif_fields.user_comment(img)
     exif_thumbnail._ifd1_jpeg(payload)
 

@@ -1,8 +1,6 @@
 """Fuzz the structure dump as the metadata analyzer uses it: describe() for the sniffed
 format (JPEG, PNG, RIFF/WebP), the metadata spans, the printable strings and the EXIF
-thumbnail extraction. The input is a whole file.
-
-Skipped today (issue 21): JPEGs ending in 0xFF fill bytes (IndexError, see fuzz_jpeg_segments)."""
+thumbnail extraction. The input is a whole file."""
 
 import _common
 from _common import atheris
@@ -16,8 +14,6 @@ with atheris.instrument_imports(include=["vforensics"]):
 def test_one_input(data: bytes) -> None:
     file_type = sniff(data[:32])
     fmt = file_type.format if file_type else "JPEG"
-    if fmt == "JPEG" and data.endswith(b"\xff\xff"):  # known IndexError (issue 21)
-        return
     structure = file_structure.describe(data, fmt)
     spans = file_structure.metadata_spans(structure, len(data))
     file_structure.printable_strings(data, spans)

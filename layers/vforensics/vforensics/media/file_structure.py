@@ -72,6 +72,9 @@ def jpeg_structure(data: bytes) -> dict[str, Any]:
             continue
         while pos < n - 1 and data[pos + 1] == 0xFF:  # fill bytes
             pos += 1
+        if pos >= n - 1:
+            problems.append(f"the file ends in fill bytes at offset {pos}, with no marker after them")
+            break
         code = data[pos + 1]
         if code == 0xD9:
             segments.append({"marker": "EOI", "offset": pos, "size": 2})

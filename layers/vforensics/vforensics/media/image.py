@@ -157,7 +157,12 @@ def inspect_image(data: bytes) -> ImageInfo:
         img = _load_without_end_marker(data)
         notes.append(END_MARKER_NOTE)
     width, height = img.size
-    frames = getattr(img, "n_frames", 1)
+    try:
+        frames = getattr(img, "n_frames", 1)  # TIFF and GIF walk their frames to count them
+    except Exception as exc:
+        raise MediaRejected(
+            "CORRUPT_FILE", f"the {file_type.format} frames could not be read ({_short(exc)})"
+        ) from exc
     mode = img.mode
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
     if frames > 1:

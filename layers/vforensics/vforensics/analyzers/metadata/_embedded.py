@@ -59,7 +59,7 @@ def png_text(img: Image.Image, max_chars: int | None = MAX_TEXT_CHARS) -> dict[s
     """PNG text chunks (keyword -> text, each cut to ``max_chars``; whole with ``None``)."""
     try:
         texts = getattr(img, "text", None)
-    except (OSError, ValueError, SyntaxError, EOFError):
+    except Exception:  # OSError, SyntaxError, ... and, on a second try, Pillow's own AssertionError
         # Pillow decodes the image to reach chunks after the pixel data; when that fails,
         # the text chunks read before it are still in ``info``
         texts = {k: v for k, v in img.info.items() if isinstance(v, str)}
