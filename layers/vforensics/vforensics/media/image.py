@@ -160,9 +160,7 @@ def inspect_image(data: bytes) -> ImageInfo:
     try:
         frames = getattr(img, "n_frames", 1)  # TIFF and GIF walk their frames to count them
     except Exception as exc:
-        raise MediaRejected(
-            "CORRUPT_FILE", f"the {file_type.format} frames could not be read ({_short(exc)})"
-        ) from exc
+        raise MediaRejected("CORRUPT_FILE", f"the {file_type.format} frames could not be read ({_short(exc)})") from exc
     mode = img.mode
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
     if frames > 1:
