@@ -1,8 +1,9 @@
 """Reading a user's local file for analysis: regular files only, within the upload limit.
 
 A FIFO, a device or a socket given as a path would block ``read_bytes`` forever (or never
-end, for /dev/zero), so they are refused from ``stat`` before any read; the size is checked
-before the file is read into memory, and the read is bounded in case the file grows.
+end, for /dev/zero), so they are refused from ``stat`` before any read. Where no pipeline
+follows (``metadata``, ``compare``) the size is checked before the file is read into memory,
+and the read is bounded in case the file grows.
 """
 
 from __future__ import annotations
@@ -19,21 +20,27 @@ class LocalFileError(Exception):
     """The path cannot be read as a file (missing, not a regular file, no permission)."""
 
 
-def read_local_file(path: Path) -> bytes:
-    """The file's bytes; ``LocalFileError`` or ``MediaRejected`` (EMPTY_FILE, FILE_TOO_LARGE)."""
+def read_local_file(path: Path, check_limits: bool = True) -> bytes:
+    """The file's bytes; ``LocalFileError`` or ``MediaRejected`` (EMPTY_FILE, FILE_TOO_LARGE).
+
+    ``check_limits=False`` leaves the size limits to the pipeline, whose Prepare step refuses
+    and records such a file like any upload (``vforensics analyze``).
+    """
     try:
         info = os.stat(path)
     except OSError as exc:
         raise LocalFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if not stat.S_ISREG(info.st_mode):
         raise LocalFileError(f"cannot read {path}: not a regular file ({_kind(info.st_mode)})")
-    check_size(info.st_size)
+    if check_limits:
+        check_size(info.st_size)
     try:
         with open(path, "rb") as fh:
-            data = fh.read(limits.max_bytes() + 1)
+            data = fh.read(limits.max_bytes() + 1) if check_limits else fh.read()
     except OSError as exc:
         raise LocalFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    check_size(len(data))
+    if check_limits:
+        check_size(len(data))
     return data
 
 

@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from vforensics.errors import MediaRejected
 from vforensics.local.engine import LocalEngine
 from vforensics.local.events import object_created_event
 from vforensics.local.files import LocalFileError, read_local_file
@@ -105,13 +104,9 @@ def analyze_one(engine: LocalEngine, path: Path, target: Path, key: str) -> File
 
 def _run(engine: LocalEngine, path: Path, target: Path, staging: Path, key: str) -> FileOutcome:
     try:
-        data = read_local_file(path)
+        data = read_local_file(path, check_limits=False)  # Prepare refuses and records what is too large
     except LocalFileError as exc:
         return FileOutcome(path, "UNREADABLE", reason=str(exc))
-    except MediaRejected as rejected:  # empty or over the limit: refused before any upload
-        outcome = FileOutcome(path, "FAILED", out_dir=target, error_type="MediaRejected", reason=str(rejected))
-        _write_error(staging, outcome)
-        return outcome
     bucket = engine.resources.uploads_bucket
     etag = aws.client("s3").put_object(Bucket=bucket, Key=key, Body=data)["ETag"].strip('"')
     event = object_created_event(bucket, key, etag, len(data))
