@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from vforensics.media.image import lacks_end_marker, with_end_marker
+
 BLOCK = 8
 STEP_CAP = 24  # grey levels: larger neighbour steps are edges, not blocking
 
@@ -77,10 +79,10 @@ def decode_luma(data: bytes) -> LumaPlane | None:
         return _open_luma(data)
     except Exception:  # noqa: BLE001 - truncated or corrupt: OSError, SyntaxError, ValueError ...
         pass
-    if data.endswith(b"\xff\xd9"):
+    if not lacks_end_marker(data):
         return None
     try:
-        plane = _open_luma(data + b"\xff\xd9")
+        plane = _open_luma(with_end_marker(data))
     except Exception:  # noqa: BLE001 - corrupt beyond repair
         return None
     if plane is not None:
