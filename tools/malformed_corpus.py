@@ -507,6 +507,13 @@ def _gif_no_frames(rng):
     return b"GIF89a" + struct.pack("<HHBBB", 10, 10, 0, 0, 0) + b"\x3b"
 
 
+def _gif_frame_beyond_screen(rng):
+    screen = b"GIF89a" + struct.pack("<HHBBB", 64, 6, 0, 0, 0)
+    graphic_control = b"\x21\xf9\x04\x08\x00\x00\x00\x00"  # disposal 2: Pillow sizes a canvas to restore
+    descriptor = b"\x2c" + struct.pack("<HHHHB", 0, 0, 65_535, 65_535, 0)
+    return screen + graphic_control + descriptor + b"\x02\x02\x4c\x01\x00\x3b"
+
+
 def _c2pa_junk(rng):
     jumbf = (
         b"JP"
@@ -874,6 +881,13 @@ KINDS: tuple[Kind, ...] = (
         "GIF89a header, screen descriptor and trailer, no image",
         ("CORRUPT_FILE",),
         _gif_no_frames,
+    ),
+    Kind(
+        "gif_frame_beyond_screen",
+        "frame_beyond_screen.gif",
+        "a 37-byte GIF: a 64x6 screen whose one frame declares 65535x65535 (Pillow sized a 4.3 GB canvas on open)",
+        ("DECOMPRESSION_BOMB",),
+        _gif_frame_beyond_screen,
     ),
     Kind(
         "fifo_named_jpg",

@@ -24,6 +24,17 @@ def encode(img: Image.Image | np.ndarray, fmt: str, **kwargs) -> bytes:
     return buf.getvalue()
 
 
+def gif_frame_beyond_screen(frame_width: int, frame_height: int) -> bytes:
+    """A 64x6 GIF whose one frame declares ``frame_width`` x ``frame_height`` at (0, 0), a few LZW bytes.
+
+    Its disposal method 2 makes Pillow allocate the frame's canvas while opening the file.
+    """
+    screen = b"GIF89a" + struct.pack("<HHBBB", 64, 6, 0, 0, 0)
+    graphic_control = b"\x21\xf9\x04\x08\x00\x00\x00\x00"
+    descriptor = b"\x2c" + struct.pack("<HHHHB", 0, 0, frame_width, frame_height, 0)
+    return screen + graphic_control + descriptor + b"\x02\x02\x4c\x01\x00\x3b"
+
+
 def png_bomb(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares width x height pixels (1-bit): a classic bomb."""
 

@@ -1,6 +1,10 @@
 """Validation of uploads before analysis: type by content, limits, odd pixel formats."""
 
 import io
+import os
+import subprocess
+import sys
+import textwrap
 
 import cv2
 import numpy as np
@@ -11,7 +15,7 @@ from vforensics.errors import MediaRejected
 from vforensics.media.image import Media, decode_rgb, inspect_image
 from vforensics.media.sniff import sniff
 
-from .images import encode, natural_rgb, png_bomb
+from .images import encode, gif_frame_beyond_screen, natural_rgb, png_bomb
 
 
 @pytest.mark.parametrize(
@@ -110,6 +114,39 @@ def test_decompression_bomb_is_refused_from_the_header():
         inspect_image(bomb)
     assert err.value.code == "DECOMPRESSION_BOMB"
     assert "2500 megapixels" in err.value.message
+
+
+_INSPECT_UNDER_2_GB = textwrap.dedent(
+    """
+    import resource, sys
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+    from vforensics.errors import MediaRejected
+    from vforensics.media.image import inspect_image
+    try:
+        inspect_image(sys.stdin.buffer.read())
+    except MediaRejected as exc:
+        print(exc.code, exc.message)
+    """
+)
+
+
+def test_gif_frame_far_beyond_its_screen_is_refused_before_pillow_allocates_it():
+    """Pillow sizes a GIF's first-frame canvas while opening it: 4.3 GP from 37 bytes (fuzz_sniff)."""
+    bomb = gif_frame_beyond_screen(65_535, 65_535)
+    assert len(bomb) < 64
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run(
+        [sys.executable, "-c", _INSPECT_UNDER_2_GB], input=bomb, capture_output=True, env=env, timeout=120
+    )
+    assert run.returncode == 0, run.stderr.decode(errors="replace")
+    assert run.stdout.decode().startswith("DECOMPRESSION_BOMB the header declares 4295 megapixels")
+
+
+def test_gif_frame_within_the_limit_beyond_its_screen_is_opened_at_the_frame_size():
+    data = bytearray(encode(Image.fromarray(natural_rgb(300, 200)).quantize(64), "GIF"))
+    data[6:10] = (64).to_bytes(2, "little") + (6).to_bytes(2, "little")  # a screen smaller than the frame
+    info = inspect_image(bytes(data))
+    assert (info.width, info.height) == (300, 200)
 
 
 def _tiny_jpeg_declaring(width: int, height: int) -> bytes:

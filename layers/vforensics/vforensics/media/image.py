@@ -24,8 +24,8 @@ from vforensics.errors import MediaRejected
 from vforensics.media import limits
 from vforensics.media.sniff import HEADER_BYTES, IMAGE_TYPES, sniff
 
-# We enforce our own pixel limit from the header; Pillow's warning would fire first.
-Image.MAX_IMAGE_PIXELS = None
+# Pillow warns above this and refuses above twice it; its default (89.5 MP) is below ours.
+Image.MAX_IMAGE_PIXELS = limits.max_pixels()
 
 
 class ImageFacts(TypedDict):
@@ -184,15 +184,32 @@ def inspect_image(data: bytes) -> ImageInfo:
 
 
 def _load_first_frame(data: bytes, fmt: str) -> Image.Image:
-    """Open, check the declared size before any pixel, then decode the first frame."""
+    """Open, check the declared size before any pixel, then decode the first frame.
+
+    Pillow's own bomb check is made an error at our limit: opening a GIF grows it to its first
+    frame's extent and allocates that frame's disposal canvas before ``size`` can be read (a
+    308-byte file declaring a 94576x69681 frame cost 6 GB when the check was off).
+    """
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        img = Image.open(io.BytesIO(data))
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+            raise MediaRejected("DECOMPRESSION_BOMB", _pillow_bomb_message(exc)) from exc
         width, height = img.size
         check_pixels(width, height)
         check_pixels_for_size(width, height, data, fmt)
         img.load()  # decodes the first frame: truncated or corrupt data fails here
     return img
+
+
+def _pillow_bomb_message(exc: Exception) -> str:
+    """Our wording for Pillow's "Image size (N pixels) exceeds limit ..." (its text, not the file's)."""
+    declared = str(exc).partition("(")[2].partition(" ")[0]
+    size = f"{int(declared) / 1e6:.0f} megapixels" if declared.isdigit() else "more pixels than the limit"
+    return f"the header declares {size}; the limit is {limits.max_pixels() / 1e6:.0f} megapixels"
 
 
 def lacks_end_marker(data: bytes) -> bool:
