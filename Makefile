@@ -43,6 +43,7 @@ lint: setup
 # the analyzer registry (layers/vforensics/vforensics/analyzers/registry.py).
 generate: setup
 	$(BIN)/python tools/generate_deployment.py
+	$(BIN)/python tools/write_openapi.py
 
 # Regenerate docs/BENCHMARKS.md from ../shared/bench (heavy: about half an hour on 2 cores).
 bench: setup

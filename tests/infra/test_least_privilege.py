@@ -26,10 +26,16 @@ from vforensics.pipeline import layout
 
 REPO = Path(__file__).resolve().parents[2]
 REGION, ACCOUNT = "us-east-1", "123456789012"
-NAMES = {"UploadsBucket": "vf-uploads", "ResultsBucket": "vf-results", "AnalysesTable": "vf-analyses"}
+NAMES = {
+    "UploadsBucket": "vf-uploads",
+    "ResultsBucket": "vf-results",
+    "AnalysesTable": "vf-analyses",
+    "RequestsTable": "vf-requests",
+}
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
 UPLOADS, RESULTS = f"arn:aws:s3:::{NAMES['UploadsBucket']}", f"arn:aws:s3:::{NAMES['ResultsBucket']}"
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NAMES['AnalysesTable']}"
+REQUESTS = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NAMES['RequestsTable']}"
 AID = "0f" * 32  # an analysis id
 # The managed policies SAM attaches: CloudWatch Logs for the function's own logs, X-Ray.
 ALLOWED_MANAGED = {
@@ -280,6 +286,21 @@ def test_prepare_only_reads_the_upload():
     assert _actions_on(role, TABLE, "dynamodb") == set()
 
 
+def test_the_api_signs_uploads_under_its_prefix_and_reads_only_reports():
+    role = _role_of("ApiFunction")
+    upload = f"{UPLOADS}/{layout.upload_key('A' * 22, 'photo.jpg')}"
+    assert allowed(role, "s3:PutObject", upload) and allowed(role, "s3:GetObject", upload)
+    assert not allowed(role, "s3:PutObject", f"{UPLOADS}/direct/photo.jpg")
+    assert not allowed(role, "s3:GetObject", f"{UPLOADS}/direct/photo.jpg")
+    prefix = layout.analysis_prefix(AID)
+    for key in (prefix + layout.REPORT, prefix + layout.ZIP, prefix + layout.heatmap_name("ela")):
+        assert allowed(role, "s3:GetObject", _obj(key)), key
+    for key in [*aggregate_outputs(), *analyzer_outputs("ela")]:
+        assert not allowed(role, "s3:PutObject", _obj(key)), key
+    assert not allowed(role, "s3:GetObject", _obj(layout.result_key(AID, "ela")))
+    assert not allowed(role, "s3:ListBucket", RESULTS) and not allowed(role, "s3:ListBucket", UPLOADS)
+
+
 def test_no_role_may_delete_or_reconfigure_a_bucket():
     for role in _roles():
         for action in DESTRUCTIVE:
@@ -333,19 +354,26 @@ def _dynamodb_calls_in_asl() -> set[str]:
 
 def test_table_writers_get_exactly_the_item_actions_they_call():
     pipeline = REPO / "layers" / "vforensics" / "vforensics" / "pipeline"
+    api = REPO / "layers" / "vforensics" / "vforensics" / "api"
     wanted = {
         _role_of("AggregateFunction"): _dynamodb_calls_in_code(pipeline / "aggregate.py"),
         _role_of("ExecutionFailedFunction"): _dynamodb_calls_in_code(pipeline / "execution_failed.py"),
         _machine_role(): _dynamodb_calls_in_asl(),
+        _role_of("ApiFunction"): _dynamodb_calls_in_code(api / "status.py"),
     }
+    wanted_on_requests = {_role_of("ApiFunction"): _dynamodb_calls_in_code(api / "uploads.py")}
+    assert wanted[_role_of("ApiFunction")] == {"dynamodb:GetItem"}
+    assert wanted_on_requests[_role_of("ApiFunction")] == {"dynamodb:GetItem", "dynamodb:PutItem"}
     # the scans above still find them
     assert wanted[_role_of("AggregateFunction")] == {"dynamodb:UpdateItem"}
     assert wanted[_role_of("ExecutionFailedFunction")] == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
     assert wanted[_machine_role()] == {"dynamodb:UpdateItem"}
     for role in _roles():
         assert _actions_on(role, TABLE, "dynamodb") == wanted.get(role, set()), role
+        assert _actions_on(role, REQUESTS, "dynamodb") == wanted_on_requests.get(role, set()), role
         for action in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan", "dynamodb:DeleteTable"):
             assert not allowed(role, action, TABLE), f"{role} may {action}"
+            assert not allowed(role, action, REQUESTS), f"{role} may {action} on the requests table"
 
 
 def test_the_scan_finds_client_calls_however_they_are_written(tmp_path: Path):

@@ -2,7 +2,7 @@
 
 from cfnlint.decode import decode_str
 
-from vforensics.local.deployment import EVENT_FUNCTIONS, FUNCTIONS, LocalResources, substitutions
+from vforensics.local.deployment import EVENT_FUNCTIONS, FUNCTIONS, HTTP_FUNCTIONS, LocalResources, substitutions
 
 
 def _template(root):
@@ -14,8 +14,8 @@ def _template(root):
 def test_every_function_has_the_same_code_and_handler(root):
     resources = _template(root)["Resources"]
     declared = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
-    local = {f.logical_id: f for f in (*FUNCTIONS, *EVENT_FUNCTIONS)}
-    assert len(local) == len(FUNCTIONS) + len(EVENT_FUNCTIONS)
+    local = {f.logical_id: f for f in (*FUNCTIONS, *EVENT_FUNCTIONS, *HTTP_FUNCTIONS)}
+    assert len(local) == len(FUNCTIONS) + len(EVENT_FUNCTIONS) + len(HTTP_FUNCTIONS)
     assert set(declared) == set(local)
     for name, props in declared.items():
         assert (root / local[name].code_uri / "app.py").is_file()

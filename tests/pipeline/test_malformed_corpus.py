@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from tools import malformed_corpus as corpus
-from vforensics.local.runner import safe_name
 from vforensics.local.terminal import safe_text
+from vforensics.pipeline.layout import safe_name
 
 pytestmark = pytest.mark.slow  # make test-fast leaves these out; make test runs them
 

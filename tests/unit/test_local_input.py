@@ -8,8 +8,9 @@ import pytest
 
 from vforensics.errors import MediaRejected
 from vforensics.local.files import LocalFileError, read_local_file
-from vforensics.local.runner import output_names, safe_name
+from vforensics.local.runner import output_names
 from vforensics.local.terminal import safe_json_text, safe_text
+from vforensics.pipeline.layout import safe_name
 
 from .images import encode, natural_rgb
 

@@ -44,6 +44,9 @@ FUNCTIONS = (
 #: ExecutionFailed gets the analysis state machine's FAILED / TIMED_OUT / ABORTED status changes
 EVENT_FUNCTIONS = (FunctionSpec("ExecutionFailedFunction", "functions/execution_failed", "app.handler"),)
 EXECUTION_FAILED = EVENT_FUNCTIONS[0]
+#: the HTTP API's function, behind API Gateway on AWS and ``vforensics serve`` locally
+API_FUNCTION = FunctionSpec("ApiFunction", "functions/api", "app.handler")
+HTTP_FUNCTIONS = (API_FUNCTION,)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class LocalResources:
     uploads_bucket: str = "vf-local-uploads"
     results_bucket: str = "vf-local-results"
     table_name: str = "vf-local-analyses"
+    requests_table: str = "vf-local-requests"
     event_bus_name: str = "default"
     state_machine_name: str = "vf-local-analysis"
 

@@ -79,6 +79,8 @@ class LocalEngine:
                 "MOTO_PORT": str(port),
                 "VF_RESULTS_BUCKET": self.resources.results_bucket,
                 "VF_TABLE_NAME": self.resources.table_name,
+                "VF_UPLOADS_BUCKET": self.resources.uploads_bucket,
+                "VF_REQUESTS_TABLE": self.resources.requests_table,
                 "VF_EVENT_BUS_NAME": self.resources.event_bus_name,
             }
         )
@@ -113,12 +115,13 @@ class LocalEngine:
         s3 = aws.client("s3")
         for bucket in (r.uploads_bucket, r.results_bucket):
             s3.create_bucket(Bucket=bucket)
-        aws.client("dynamodb").create_table(
-            TableName=r.table_name,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "analysis_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "analysis_id", "AttributeType": "S"}],
-        )
+        for table, key in ((r.table_name, "analysis_id"), (r.requests_table, "request_id")):
+            aws.client("dynamodb").create_table(
+                TableName=table,
+                BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            )
         self.state_machine_arn = self.create_state_machine(r.state_machine_name)
 
     def create_state_machine(self, name: str, timeout_seconds: int | None = None) -> str:

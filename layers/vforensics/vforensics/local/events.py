@@ -8,6 +8,7 @@ ExecutionFailed handler when an execution stops.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -69,4 +70,53 @@ def execution_status_change_event(described: dict[str, Any], account: str = ACCO
             "error": described.get("error"),
             "cause": described.get("cause"),
         },
+    }
+
+
+def http_api_event(
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    authorizer: dict[str, Any] | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The API Gateway HTTP API (payload format 2.0) event for one request.
+
+    ``authorizer`` is what API Gateway's authorizer would add (``{"jwt": {"claims": ...}}``,
+    ``{"iam": {...}}`` or ``{"lambda": {...}}``); without one the API refuses the request.
+    """
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    text_body = not body or lowered.get("content-type", "").startswith(("application/json", "text/"))
+    now = datetime.now(UTC)
+    context: dict[str, Any] = {
+        "accountId": ACCOUNT,
+        "apiId": "local",
+        "domainName": lowered.get("host", "localhost"),
+        "domainPrefix": "local",
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": lowered.get("user-agent", ""),
+        },
+        "requestId": uuid.uuid4().hex,
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if authorizer:
+        context["authorizer"] = authorizer
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": lowered,
+        "requestContext": context,
+        "body": body.decode("utf-8", errors="replace") if text_body else base64.b64encode(body).decode(),
+        "isBase64Encoded": not text_body,
     }

@@ -28,6 +28,7 @@ from vforensics.local.events import object_created_event
 from vforensics.local.files import LocalFileError, read_local_file
 from vforensics.pipeline import aws, layout
 from vforensics.pipeline.identity import analysis_id_for
+from vforensics.pipeline.layout import safe_name
 
 
 @dataclass
@@ -56,12 +57,6 @@ def output_names(paths: list[Path]) -> list[str]:
         seen[base] = n + 1
         names.append(base if n == 0 else f"{base}-{n + 1}")
     return names
-
-
-def safe_name(name: str) -> str:
-    """``name`` without control characters or separators, for folder names and object keys."""
-    cleaned = "".join("_" if (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch in "/\\") else ch for ch in name)
-    return "_" + cleaned if cleaned in (".", "..") else cleaned
 
 
 def analyze_files(
@@ -129,6 +124,14 @@ def _run(engine: LocalEngine, path: Path, target: Path, staging: Path, key: str)
         outcome.reason = record.get("reason") or described.get("cause")
         _write_error(staging, outcome)
     return outcome
+
+
+def analyze_stored_object(engine: LocalEngine, bucket: str, key: str) -> dict:
+    """Run the analysis of an object already in ``bucket``, started as the uploads rule starts it
+    on AWS (moto sends no S3 events); returns describe_execution's answer."""
+    head = aws.client("s3").head_object(Bucket=bucket, Key=key)
+    event = object_created_event(bucket, key, head["ETag"], head["ContentLength"])
+    return engine.wait(engine.start_execution(event, name=f"local-{uuid.uuid4().hex}"))
 
 
 def _write_error(folder: Path, outcome: FileOutcome) -> None:

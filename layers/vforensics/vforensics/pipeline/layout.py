@@ -2,6 +2,7 @@
 
 ``analyses/<id>/`` holds what users get (report.json, report.zip, maps/, heatmaps/, views/);
 ``work/<id>/`` holds per-analyzer intermediate results and expires after a week.
+In the uploads bucket, the API's presigned uploads go to ``uploads/<upload id>/<safe name>``.
 """
 
 REPORT = "report.json"
@@ -30,3 +31,25 @@ def view_name(analyzer: str, view: str) -> str:
 
 def result_key(analysis_id: str, analyzer: str) -> str:
     return f"{work_prefix(analysis_id)}{analyzer}.json"
+
+
+def safe_name(name: str) -> str:
+    """``name`` without control characters or separators, for folder names and object keys."""
+    cleaned = "".join("_" if (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch in "/\\") else ch for ch in name)
+    return "_" + cleaned if cleaned in (".", "..") else cleaned
+
+
+UPLOADS_PREFIX = "uploads/"
+
+
+def upload_key(upload_id: str, file_name: str) -> str:
+    """The server-chosen key of an API upload: the random id, then the caller's name made safe."""
+    return f"{UPLOADS_PREFIX}{upload_id}/{safe_name(file_name)}"
+
+
+def upload_id_of(key: str) -> str | None:
+    """The upload id in an API upload's key, ``None`` for any other key."""
+    if not key.startswith(UPLOADS_PREFIX):
+        return None
+    upload_id, slash, _ = key[len(UPLOADS_PREFIX) :].partition("/")
+    return upload_id if slash and upload_id else None

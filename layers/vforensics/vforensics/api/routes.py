@@ -1,0 +1,168 @@
+"""The routes of the HTTP API (Powertools ``APIGatewayHttpResolver``, payload v2, validated by Pydantic).
+
+The same resolver answers API Gateway in ``functions/api`` and ``vforensics serve`` locally; the
+OpenAPI 3.1 document is generated from it (``openapi_document``, committed as docs/openapi.json).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from vforensics import __version__
+from vforensics.api import callers, files, status, uploads
+from vforensics.api.errors import ApiError
+from vforensics.api.models import (
+    ANALYSIS_ID_PATTERN,
+    UPLOAD_ID_PATTERN,
+    AnalysisStatus,
+    CompareRequest,
+    ErrorBody,
+    Health,
+    MetadataRequest,
+    UploadRequest,
+    UploadTicket,
+)
+from vforensics.api.settings import ApiSettings
+from vforensics.errors import MediaRejected
+
+TITLE = "Visual Forensics API"
+logger = Logger(child=True)
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+@cache
+def settings() -> ApiSettings:
+    return ApiSettings.from_env()
+
+
+def _errors(*codes: int) -> dict[int, OpenAPIResponse]:
+    words = {400: "refused input", 401: "no caller identity", 404: "unknown, or not this caller's",
+             409: "not uploaded yet", 413: "too large for this route", 422: "invalid request body or path",
+             500: "the analysis failed"}  # fmt: skip
+    return {code: {"description": words[code], "content": {"application/json": {"model": ErrorBody}}} for code in codes}
+
+
+def _owner() -> str:
+    return callers.caller_of(app.current_event.raw_event)
+
+
+@app.get("/health", summary="Liveness", tags=["service"], responses=_errors(500))
+def health() -> Health:
+    return Health(status="ok", version=__version__)
+
+
+@app.post(
+    "/uploads",
+    summary="A presigned POST form for one file",
+    description="The file goes straight to S3 with the returned form; its analysis starts when it lands.",
+    tags=["uploads"],
+    responses={
+        201: {"description": "the form", "content": {"application/json": {"model": UploadTicket}}},
+        **_errors(401, 422),
+    },
+)
+def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadTicket]:
+    ticket = uploads.create(settings(), _owner(), request, status_url="/uploads/{upload_id}")
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=ticket)
+
+
+@app.get(
+    "/uploads/<upload_id>",
+    summary="The analysis of an upload",
+    tags=["uploads"],
+    responses=_errors(401, 404, 422),
+)
+def get_upload(upload_id: Annotated[str, Path(pattern=UPLOAD_ID_PATTERN)]) -> AnalysisStatus:
+    return status.of_upload(settings(), uploads.find(settings(), _owner(), upload_id))
+
+
+@app.get(
+    "/analyses/<analysis_id>",
+    summary="An analysis by its id",
+    description="Only the owner of the upload that produced the analysis may read it.",
+    tags=["analyses"],
+    responses=_errors(401, 404, 422),
+)
+def get_analysis(analysis_id: Annotated[str, Path(pattern=ANALYSIS_ID_PATTERN)]) -> AnalysisStatus:
+    return status.of_analysis(settings(), _owner(), analysis_id)
+
+
+@app.post(
+    "/metadata",
+    summary="The metadata-only report of one file (synchronous)",
+    tags=["analyses"],
+    responses=_errors(400, 401, 404, 409, 413, 422, 500),
+)
+def post_metadata(request: Annotated[MetadataRequest, Body()]) -> dict[str, Any]:
+    from vforensics.report.metadata import metadata_report
+
+    name, data = files.load(settings(), _owner(), request)
+    report = metadata_report(data, name)
+    if "error" in report:
+        raise files.refusal(MediaRejected(report["error"]["code"], report["error"]["message"]))
+    return report
+
+
+@app.post(
+    "/compare",
+    summary="Compare two images (synchronous)",
+    tags=["analyses"],
+    responses=_errors(400, 401, 404, 409, 413, 422, 500),
+)
+def post_compare(request: Annotated[CompareRequest, Body()]) -> dict[str, Any]:
+    from vforensics.media.image import Media
+    from vforensics.report.comparison import compare
+
+    loaded = [files.load(settings(), _owner(), ref) for ref in (request.a, request.b)]
+    return compare(*(Media.from_bytes(data, name) for name, data in loaded)).report
+
+
+@app.exception_handler(ApiError)
+def _api_error(error: ApiError) -> Response:
+    return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.body())
+
+
+@app.exception_handler(MediaRejected)
+def _rejected(rejected: MediaRejected) -> Response:
+    return _api_error(files.refusal(rejected))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(error: RequestValidationError) -> Response:
+    # the locations and messages only: the rejected input came from the caller and is not echoed
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in error.errors()[:10]
+    )
+    return _api_error(ApiError("VALIDATION_ERROR", problems or "invalid request"))
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response:
+    return _api_error(ApiError("NOT_FOUND", "no such route"))
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response:
+    logger.exception("unhandled error in the API")
+    return _api_error(ApiError("ANALYSIS_ERROR", "the request failed inside the service; it has been logged"))
+
+
+def openapi_document() -> str:
+    """The OpenAPI 3.1 document of these routes, as committed in docs/openapi.json."""
+    return app.get_openapi_json_schema(
+        title=TITLE,
+        version=__version__,
+        openapi_version="3.1.0",
+        description=(
+            "Presigned uploads, analysis status and reports, metadata and comparison. Every error is "
+            '{"error": {"code", "message"}}. Authorization: IAM (SigV4) or a JWT authorizer, chosen at '
+            "deployment; a caller reads only what its own uploads produced."
+        ),
+    )

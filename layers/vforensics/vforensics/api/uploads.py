@@ -1,0 +1,99 @@
+"""Presigned uploads: a random id, a server-chosen key, and the record of who asked for it.
+
+The upload id is 128 random bits (``secrets``), never derived from the caller's input; the
+record (``upload/<id>`` in the requests table) names its owner, and every read goes through
+``find``, which answers a foreign id exactly as an unknown one. The form is a presigned POST
+(not PUT), so S3 itself enforces the key, the Content-Type and the size range (1 byte to the
+upload limit) whatever the client sends.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import TypedDict
+
+from vforensics.api.errors import not_found
+from vforensics.api.models import UploadRequest, UploadTicket
+from vforensics.api.settings import ApiSettings
+from vforensics.pipeline import aws, layout, records
+
+UPLOAD_ID_BYTES = 16
+
+
+class Upload(TypedDict):
+    upload_id: str
+    owner: str
+    key: str
+    file_name: str
+    content_type: str
+    created_at: str
+
+
+def new_upload_id() -> str:
+    return secrets.token_urlsafe(UPLOAD_ID_BYTES)
+
+
+def request_key(upload_id: str) -> dict[str, dict[str, str]]:
+    return {"request_id": {"S": f"upload/{upload_id}"}}
+
+
+def create(settings: ApiSettings, owner: str, request: UploadRequest, status_url: str) -> UploadTicket:
+    """Record the upload for ``owner`` and sign a POST form for its key."""
+    upload_id = new_upload_id()
+    key = layout.upload_key(upload_id, request.file_name)
+    now = time.time()
+    form = aws.client("s3").generate_presigned_post(
+        Bucket=settings.uploads_bucket,
+        Key=key,
+        Fields={"Content-Type": request.content_type},
+        Conditions=[{"Content-Type": request.content_type}, ["content-length-range", 1, settings.max_bytes]],
+        ExpiresIn=settings.upload_ttl_s,
+    )
+    aws.client("dynamodb").put_item(
+        TableName=settings.requests_table,
+        Item={
+            **request_key(upload_id),
+            "kind": {"S": "upload"},
+            "owner": {"S": owner},
+            "key": {"S": key},
+            "file_name": {"S": request.file_name},
+            "content_type": {"S": request.content_type},
+            "created_at": {"S": _iso(now)},
+            records.TTL_ATTRIBUTE: {"N": str(records.expires_at(settings.pipeline.retention_days, now))},
+        },
+        ConditionExpression="attribute_not_exists(request_id)",
+    )
+    return UploadTicket(
+        upload_id=upload_id,
+        key=key,
+        url=form["url"],
+        fields=form["fields"],
+        expires_at=_iso(now + settings.upload_ttl_s),
+        max_bytes=settings.max_bytes,
+        status_url=status_url.format(upload_id=upload_id),
+    )
+
+
+def find(settings: ApiSettings, owner: str, upload_id: str) -> Upload:
+    """The caller's upload, or 404 for an unknown id and for another caller's alike."""
+    item = (
+        aws.client("dynamodb")
+        .get_item(TableName=settings.requests_table, Key=request_key(upload_id), ConsistentRead=True)
+        .get("Item")
+    )
+    if not item or item.get("owner", {}).get("S") != owner:
+        raise not_found("upload")
+    return Upload(
+        upload_id=upload_id,
+        owner=owner,
+        key=item["key"]["S"],
+        file_name=item["file_name"]["S"],
+        content_type=item["content_type"]["S"],
+        created_at=item["created_at"]["S"],
+    )
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
