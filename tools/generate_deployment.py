@@ -12,8 +12,8 @@ What it owns, and nothing else of those files:
   functions with their scoped S3 policies, log groups and alarms, their DefinitionSubstitutions,
   their invoke policies).
 - events/: ``analyzer-<name>.json`` per analyzer (stale ones removed), the branch list of
-  ``aggregate.json`` and the per-function sections of ``env.json``. The job inside them
-  comes from the real Prepare handler (``tools/make_events.py``) and is kept as it is.
+  ``aggregate.json`` and the per-function sections of ``env.json`` (others, e.g. the API's, are
+  kept). The job inside them comes from the real Prepare handler (``tools/make_events.py``) and is kept as it is.
 The embedded engine reads the registry itself (vforensics/local/deployment.py).
 """
 
@@ -356,7 +356,11 @@ def render_events(specs: Sequence[AnalyzerSpec], events: Path = EVENTS) -> dict[
     out["aggregate.json"] = _json({"job": job, "branches": branches})
     env = json.loads((events / "env.json").read_text())
     functions = ["PrepareFunction", *(s.logical_id for s in specs), "AggregateFunction"]
-    out["env.json"] = _json({"Parameters": env["Parameters"], **{f: dict(env["Parameters"]) for f in functions}})
+    # hand-kept sections of functions the registry does not make (the API's) stay as they are
+    kept = {k: v for k, v in env.items() if k != "Parameters" and k not in functions and not k.startswith("Analyzer")}
+    out["env.json"] = _json(
+        {"Parameters": env["Parameters"], **{f: dict(env["Parameters"]) for f in functions}, **kept}
+    )
     return out
 
 

@@ -1,7 +1,7 @@
 """Write docs/openapi.json from the API's routes (``vforensics.api.routes``).
 
-    .venv/bin/python tools/write_openapi.py           # rewrite it
-    .venv/bin/python tools/write_openapi.py --check   # exit 1 if it is out of date
+.venv/bin/python tools/write_openapi.py           # rewrite it
+.venv/bin/python tools/write_openapi.py --check   # exit 1 if it is out of date
 """
 
 from __future__ import annotations

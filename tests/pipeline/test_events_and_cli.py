@@ -17,11 +17,22 @@ EVENT_HANDLERS = {
     **{f"analyzer-{name}.json": "functions/analyzer" for name in ANALYZERS},
     "aggregate.json": "functions/aggregate",
 }
+#: API Gateway HTTP API requests for `sam local invoke ApiFunction -e ...`, with the status each gets
+API_EVENTS = {"api-health.json": 200, "api-create-upload.json": 201}
 
 
 def test_every_event_file_has_a_handler(root):
     files = {p.name for p in (root / "events").glob("*.json")} - {"env.json", "object-created.json"}
-    assert files == set(EVENT_HANDLERS)
+    assert files == set(EVENT_HANDLERS) | set(API_EVENTS)
+
+
+def test_each_api_event_runs_against_the_api_handler(engine, root):
+    handler = load_handler(root, "functions/api", "app.handler")
+    for name, status in API_EVENTS.items():
+        event = json.loads((root / "events" / name).read_text())
+        response = handler(event, LocalContext("vf-api", "arn:aws:lambda:us-east-1:123456789012:function:vf-api"))
+        assert response["statusCode"] == status, (name, response["body"])
+        assert "error" not in json.loads(response["body"])
 
 
 def test_each_event_runs_against_its_handler_in_pipeline_order(engine, root):

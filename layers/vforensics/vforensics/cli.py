@@ -4,7 +4,8 @@
 the embedded engine) on each file and writes ``DIR/<file name>/`` with report.json,
 report.zip, maps/ and heatmaps/. ``vforensics metadata FILE`` prints the metadata-only
 report as JSON; ``vforensics compare A B`` prints the comparison as JSON (``--out DIR``
-also writes its SSIM difference map and heatmap). Exit status: 0 when every file was
+also writes its SSIM difference map and heatmap). ``vforensics serve`` answers the HTTP API
+(docs/API.md) on this machine. Exit status: 0 when every file was
 analysed, 1 when any file was refused or unreadable, 2 for usage errors.
 """
 
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("a", type=Path)
     p.add_argument("b", type=Path)
     p.add_argument("--out", type=Path, help="also write the SSIM difference map and heatmap here")
+    p = sub.add_parser("serve", help="serve the HTTP API (docs/API.md) on this machine, on the embedded engine")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s; 0 picks a free one)")
+    p.add_argument("--verbose", action="store_true", help="show the handlers' logs")
     for name, help_text in TOOLS.items():
         tool = sub.add_parser(name, help=help_text, add_help=False)
         tool.add_argument("args", nargs=argparse.REMAINDER)
@@ -52,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return metadata(args)
     if args.command == "compare":
         return compare(args)
+    if args.command == "serve":
+        return serve(args)
     return run_tool(args.command, args.args)
 
 
@@ -171,6 +178,29 @@ def compare(args: argparse.Namespace) -> int:
         (args.out / "ssim_heatmap.png").write_bytes(maps.heatmap_png(result.difference, result.preview))
         result.report["files_written"] = ["ssim_difference.png", "ssim_heatmap.png"]
     print(safe_json_text(json.dumps(result.report, indent=2, ensure_ascii=False)))
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    import logging
+    import threading
+
+    from vforensics.local.engine import LocalEngine
+    from vforensics.local.server import ApiServer
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"vforensics: warning: serving on {safe_text(args.host)} WITHOUT authentication: anyone who can reach it "
+            "reads every report. On AWS the API needs IAM or a JWT.",
+            file=sys.stderr,
+        )
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    with LocalEngine(quiet=not args.verbose) as engine, ApiServer(engine, args.host, args.port) as server:
+        print(f"Visual Forensics API on {server.url} (docs: {server.url}/docs; Ctrl-C stops it)", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
@@ -53,7 +54,7 @@ def _owner() -> str:
     return callers.caller_of(app.current_event.raw_event)
 
 
-@app.get("/health", summary="Liveness", tags=["service"], responses=_errors(500))
+@app.get("/health", summary="Liveness (no authorization)", tags=["service"], responses=_errors(500), security=[{}])
 def health() -> Health:
     return Health(status="ok", version=__version__)
 
@@ -154,15 +155,33 @@ def _unexpected(error: Exception) -> Response:
     return _api_error(ApiError("ANALYSIS_ERROR", "the request failed inside the service; it has been logged"))
 
 
+DESCRIPTION = (
+    "Presigned uploads, analysis status and reports, metadata and comparison (docs/API.md). Every error is "
+    '{"error": {"code", "message"}}. Authorization is chosen at deployment: a JWT (bearer token) or IAM '
+    "(SigV4-signed requests); a caller reads only what its own uploads produced."
+)
+SECURITY_SCHEMES = {
+    "jwt": HTTPBearer(bearerFormat="JWT", description="ApiAuth=JWT: a token from the configured issuer"),
+    "sigv4": APIKey.model_validate(
+        {
+            "name": "Authorization",
+            "in": APIKeyIn.header,
+            "description": "ApiAuth=IAM: an AWS Signature Version 4 header",
+        }
+    ),
+}
+OPENAPI = {
+    "title": TITLE,
+    "version": __version__,
+    "openapi_version": "3.1.0",
+    "description": DESCRIPTION,
+    "security_schemes": SECURITY_SCHEMES,
+    "security": [{"jwt": []}, {"sigv4": []}],
+}
+# Swagger UI with Powertools' bundled copy inlined in the page: it works with no network
+app.enable_swagger(path="/docs", **OPENAPI)  # type: ignore[arg-type]
+
+
 def openapi_document() -> str:
     """The OpenAPI 3.1 document of these routes, as committed in docs/openapi.json."""
-    return app.get_openapi_json_schema(
-        title=TITLE,
-        version=__version__,
-        openapi_version="3.1.0",
-        description=(
-            "Presigned uploads, analysis status and reports, metadata and comparison. Every error is "
-            '{"error": {"code", "message"}}. Authorization: IAM (SigV4) or a JWT authorizer, chosen at '
-            "deployment; a caller reads only what its own uploads produced."
-        ),
-    )
+    return app.get_openapi_json_schema(**OPENAPI)  # type: ignore[arg-type]
