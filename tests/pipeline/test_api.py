@@ -17,6 +17,7 @@ from PIL import Image
 from vforensics.local import lambda_router
 from vforensics.local.events import http_api_event
 from vforensics.local.runner import analyze_stored_object
+from vforensics.pipeline import aws
 
 ALICE = {"jwt": {"claims": {"iss": "https://issuer.example", "sub": "alice"}}}
 MALLORY = {"jwt": {"claims": {"iss": "https://issuer.example", "sub": "mallory"}}}
@@ -175,3 +176,22 @@ def test_the_form_binds_the_key_and_the_content_type(api):
     assert ["content-length-range", 1, 100 * 1024 * 1024] in policy["conditions"]
     # S3 refuses a form that breaks these conditions (403 "Invalid according to Policy"); moto 5.2.5
     # accepts it (204), so that refusal itself is not exercised here (docs/API.md says so)
+
+
+def test_analyze_stores_a_small_inline_file_as_an_upload(api, engine):
+    inline = {"file_name": "small.jpg", "content_base64": base64.b64encode(_jpeg(4)).decode()}
+    status, accepted = api("POST", "/analyze", {"file": inline})
+    assert status == 202 and accepted["status"] == "PENDING", accepted
+    assert accepted["status_url"] == f"/uploads/{accepted['upload_id']}"
+    key = f"uploads/{accepted['upload_id']}/small.jpg"
+    head = aws.client("s3").head_object(Bucket=engine.resources.uploads_bucket, Key=key)
+    assert head["ContentType"] == "image/jpeg"
+    analyze_stored_object(engine, engine.resources.uploads_bucket, key)
+    status, done = api("GET", accepted["status_url"])
+    assert done["status"] == "COMPLETED" and done["file_name"] == "small.jpg"
+    status, _ = api("GET", accepted["status_url"], caller=MALLORY)
+    assert status == 404
+
+    text = {"file_name": "notes.jpg", "content_base64": base64.b64encode(b"just text").decode()}
+    status, refused = api("POST", "/analyze", {"file": text})
+    assert (status, refused["error"]["code"]) == (400, "INVALID_FORMAT")

@@ -68,6 +68,7 @@ class AnalysisStatus(BaseModel):
         description="presigned GET URLs by file (report.json, report.zip, maps/..., heatmaps/..., views/...)",
     )
     links_expire_at: str | None = None
+    status_url: str | None = Field(default=None, description="where to poll this upload's analysis")
 
 
 class StoredFile(_Strict):
@@ -86,6 +87,10 @@ class InlineFile(_Strict):
 class FileRef(_Strict):
     upload_id: str | None = Field(default=None, pattern=UPLOAD_ID_PATTERN)
     file: InlineFile | None = None
+
+
+class AnalyzeRequest(_Strict):
+    file: InlineFile
 
 
 class MetadataRequest(FileRef):

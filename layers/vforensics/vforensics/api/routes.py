@@ -23,8 +23,10 @@ from vforensics.api.models import (
     ANALYSIS_ID_PATTERN,
     UPLOAD_ID_PATTERN,
     AnalysisStatus,
+    AnalyzeRequest,
     CompareRequest,
     ErrorBody,
+    FileRef,
     Health,
     MetadataRequest,
     UploadRequest,
@@ -72,6 +74,27 @@ def health() -> Health:
 def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadTicket]:
     ticket = uploads.create(settings(), _owner(), request, status_url="/uploads/{upload_id}")
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=ticket)
+
+
+@app.post(
+    "/analyze",
+    summary="Analyse a small file sent in the body",
+    description=(
+        "The file (base64, up to 4 MB) is stored as an upload and analysed like one; poll status_url. "
+        "Larger files: POST /uploads."
+    ),
+    tags=["uploads"],
+    responses={
+        202: {"description": "stored; the analysis starts", "content": {"application/json": {"model": AnalysisStatus}}},
+        **_errors(400, 401, 413, 422),
+    },
+)
+def post_analyze(request: Annotated[AnalyzeRequest, Body()]) -> Response[AnalysisStatus]:
+    name, data = files.load(settings(), _owner(), FileRef(file=request.file))
+    upload = uploads.store(settings(), _owner(), name, data)
+    return Response(
+        status_code=202, content_type=content_types.APPLICATION_JSON, body=status.of_upload(settings(), upload)
+    )
 
 
 @app.get(

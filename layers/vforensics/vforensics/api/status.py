@@ -108,6 +108,7 @@ def _status(upload: Upload, analysis_id: str | None, state: str, detail: str) ->
         file_name=upload["file_name"],
         status=state,  # type: ignore[arg-type]
         detail=detail,
+        status_url=f"/uploads/{upload['upload_id']}",
     )
 
 

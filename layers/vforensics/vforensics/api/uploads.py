@@ -17,6 +17,8 @@ from typing import TypedDict
 from vforensics.api.errors import not_found
 from vforensics.api.models import UploadRequest, UploadTicket
 from vforensics.api.settings import ApiSettings
+from vforensics.media.image import check_type
+from vforensics.media.sniff import HEADER_BYTES
 from vforensics.pipeline import aws, layout, records
 
 UPLOAD_ID_BYTES = 16
@@ -44,26 +46,13 @@ def create(settings: ApiSettings, owner: str, request: UploadRequest, status_url
     upload_id = new_upload_id()
     key = layout.upload_key(upload_id, request.file_name)
     now = time.time()
+    _record(settings, owner, upload_id, key, request.file_name, request.content_type, now)
     form = aws.client("s3").generate_presigned_post(
         Bucket=settings.uploads_bucket,
         Key=key,
         Fields={"Content-Type": request.content_type},
         Conditions=[{"Content-Type": request.content_type}, ["content-length-range", 1, settings.max_bytes]],
         ExpiresIn=settings.upload_ttl_s,
-    )
-    aws.client("dynamodb").put_item(
-        TableName=settings.requests_table,
-        Item={
-            **request_key(upload_id),
-            "kind": {"S": "upload"},
-            "owner": {"S": owner},
-            "key": {"S": key},
-            "file_name": {"S": request.file_name},
-            "content_type": {"S": request.content_type},
-            "created_at": {"S": _iso(now)},
-            records.TTL_ATTRIBUTE: {"N": str(records.expires_at(settings.pipeline.retention_days, now))},
-        },
-        ConditionExpression="attribute_not_exists(request_id)",
     )
     return UploadTicket(
         upload_id=upload_id,
@@ -73,6 +62,38 @@ def create(settings: ApiSettings, owner: str, request: UploadRequest, status_url
         expires_at=_iso(now + settings.upload_ttl_s),
         max_bytes=settings.max_bytes,
         status_url=status_url.format(upload_id=upload_id),
+    )
+
+
+def store(settings: ApiSettings, owner: str, file_name: str, data: bytes) -> Upload:
+    """Record an upload for ``owner`` and put ``data`` at its key ourselves (``POST /analyze``):
+    its analysis then starts as for a presigned upload. The type is read from the bytes."""
+    content_type = check_type(data[:HEADER_BYTES]).mime
+    upload_id = new_upload_id()
+    key = layout.upload_key(upload_id, file_name)
+    now = time.time()
+    _record(settings, owner, upload_id, key, file_name, content_type, now)
+    aws.put_bytes(settings.uploads_bucket, key, data, content_type)
+    return Upload(upload_id=upload_id, owner=owner, key=key, file_name=file_name, content_type=content_type,
+                  created_at=_iso(now))  # fmt: skip
+
+
+def _record(
+    settings: ApiSettings, owner: str, upload_id: str, key: str, file_name: str, content_type: str, now: float
+) -> None:
+    aws.client("dynamodb").put_item(
+        TableName=settings.requests_table,
+        Item={
+            **request_key(upload_id),
+            "kind": {"S": "upload"},
+            "owner": {"S": owner},
+            "key": {"S": key},
+            "file_name": {"S": file_name},
+            "content_type": {"S": content_type},
+            "created_at": {"S": _iso(now)},
+            records.TTL_ATTRIBUTE: {"N": str(records.expires_at(settings.pipeline.retention_days, now))},
+        },
+        ConditionExpression="attribute_not_exists(request_id)",
     )
 
 
