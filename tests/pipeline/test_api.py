@@ -65,6 +65,7 @@ def test_upload_analyse_and_read_the_report_only_as_its_owner(api, engine):
     upload_id = ticket["upload_id"]
     assert len(upload_id) == 22 and ticket["key"] == f"uploads/{upload_id}/.._evil_name.jpg"
     assert ticket["fields"]["Content-Type"] == "image/jpeg" and ticket["max_bytes"] == 100 * 1024 * 1024
+    assert ticket["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256" and "AWSAccessKeyId" not in ticket["fields"]
 
     status, pending = api("GET", f"/uploads/{upload_id}")
     assert status == 200 and pending["status"] == "PENDING" and "nothing has been uploaded" in pending["detail"]
@@ -84,6 +85,9 @@ def test_upload_analyse_and_read_the_report_only_as_its_owner(api, engine):
         "HIGH",
     )
     assert {"report.json", "report.zip", "maps/combined.png", "heatmaps/ela.png"} <= set(done["links"])
+    assert all(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Expires=300" in url for url in done["links"].values()
+    )
     with urllib.request.urlopen(done["links"]["report.json"], timeout=30) as linked:  # noqa: S310 - moto's loopback URL
         assert json.loads(linked.read())["id"] == done["analysis_id"]
 

@@ -114,5 +114,7 @@ def _status(upload: Upload, analysis_id: str | None, state: str, detail: str) ->
 
 def _presigned_get(bucket: str, key: str, ttl_s: int) -> str:
     return str(
-        aws.client("s3").generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl_s)
+        aws.client("s3", signature_version="s3v4").generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl_s
+        )
     )

@@ -47,7 +47,7 @@ def create(settings: ApiSettings, owner: str, request: UploadRequest, status_url
     key = layout.upload_key(upload_id, request.file_name)
     now = time.time()
     _record(settings, owner, upload_id, key, request.file_name, request.content_type, now)
-    form = aws.client("s3").generate_presigned_post(
+    form = aws.client("s3", signature_version="s3v4").generate_presigned_post(
         Bucket=settings.uploads_bucket,
         Key=key,
         Fields={"Content-Type": request.content_type},

@@ -20,10 +20,12 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 
 
 @cache
-def client(service: str) -> Any:
-    """A boto3 client (one per service and process); typed loosely as the services vary."""
+def client(service: str, signature_version: str | None = None) -> Any:
+    """A boto3 client (one per service, signature version and process); typed loosely as the
+    services vary. Presigned S3 forms and links ask for ``"s3v4"``, which every region accepts."""
     session: Any = boto3.session.Session()
-    return session.client(service, config=_CONFIG)
+    config = _CONFIG.merge(Config(signature_version=signature_version)) if signature_version else _CONFIG
+    return session.client(service, config=config)
 
 
 def get_object(bucket: str, key: str, etag: str | None = None, byte_range: str | None = None) -> bytes:
