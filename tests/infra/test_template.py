@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 from cfnlint.decode import decode_str
 
@@ -288,6 +289,29 @@ def test_built_layer_imports_on_linux(sam_build: Path):
     result = _run([str(python), "-I", "-S", "-c", code, str(site)], cwd=sam_build)
     assert result.returncode == 0, result.stdout + result.stderr
     print(f"layer imports: numpy, cv2, Pillow = {result.stdout.strip()}")
+
+
+def test_built_api_function_serves_a_request_with_its_layer_alone(sam_build: Path):
+    """The API function's package (its Pydantic, for Linux) and the layer answer /health, with boto3
+    from this venv standing in for the Lambda runtime's (the layer does not bundle it)."""
+    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
+        pytest.skip("the function holds manylinux x86_64 wheels")
+    code_dir, site = sam_build / "ApiFunction", sam_build / "VForensicsLayer" / "python"
+    assert list(code_dir.glob("pydantic_core*")), "pydantic was not packaged with the API function"
+    code = (
+        "import sys, json; sys.path[:0] = sys.argv[1:3]; sys.path.append(sys.argv[4]);"
+        "import pydantic, app;"
+        "assert pydantic.__file__.startswith(sys.argv[1]) and app.__file__.startswith(sys.argv[1]);"
+        "event = json.load(open(sys.argv[3]));"
+        "print(app.app.resolve(event, None)['statusCode'])"
+    )
+    python = _python312_dir() / "python3.12"
+    event = REPO / "events" / "api-health.json"
+    runtime = Path(boto3.__file__).parents[1]
+    args = [str(python), "-I", "-S", "-c", code, str(code_dir), str(site), str(event), str(runtime)]
+    result = _run(args, cwd=sam_build)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "200"
 
 
 def test_built_c2pa_layer_validates_a_manifest_on_its_own(sam_build: Path, tmp_path: Path):
