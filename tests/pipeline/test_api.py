@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import secrets
+import time
 import urllib.request
 
 import numpy as np
@@ -199,3 +200,19 @@ def test_analyze_stores_a_small_inline_file_as_an_upload(api, engine):
     text = {"file_name": "notes.jpg", "content_base64": base64.b64encode(b"just text").decode()}
     status, refused = api("POST", "/analyze", {"file": text})
     assert (status, refused["error"]["code"]) == (400, "INVALID_FORMAT")
+
+
+def test_an_upload_whose_form_expired_unused_says_so(engine):
+    from dataclasses import replace
+
+    from vforensics.api import status, uploads
+    from vforensics.api.models import UploadRequest
+    from vforensics.api.settings import ApiSettings
+
+    settings = replace(ApiSettings.from_env(), upload_ttl_s=1)
+    ticket = uploads.create(settings, "jwt:x|y", UploadRequest(file_name="a.jpg", content_type="image/jpeg"), "")
+    upload = uploads.find(settings, "jwt:x|y", ticket.upload_id)
+    assert status.of_upload(settings, upload).status == "PENDING"
+    time.sleep(2.1)
+    expired = status.of_upload(settings, upload)
+    assert expired.status == "FAILED" and expired.error and expired.error.code == "UPLOAD_EXPIRED"

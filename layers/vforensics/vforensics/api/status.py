@@ -29,6 +29,13 @@ _DETAIL = {
 
 def of_upload(settings: ApiSettings, upload: Upload) -> AnalysisStatus:
     head = aws.head_object(settings.uploads_bucket, upload["key"])
+    if head is None and time.time() > upload["form_expires_at"]:
+        expired = _status(upload, None, "FAILED", "nothing was uploaded before the form expired")
+        expired.error = ErrorCause(
+            code="UPLOAD_EXPIRED",
+            reason=f"the upload form expired at {_iso(upload['form_expires_at'])}; ask POST /uploads for a new one",
+        )
+        return expired
     if head is None:
         return _status(upload, None, "PENDING", "waiting for the file: nothing has been uploaded with this form yet")
     analysis_id = analysis_id_for(settings.uploads_bucket, upload["key"], head["ETag"])
@@ -110,6 +117,10 @@ def _status(upload: Upload, analysis_id: str | None, state: str, detail: str) ->
         detail=detail,
         status_url=f"/uploads/{upload['upload_id']}",
     )
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def _presigned_get(bucket: str, key: str, ttl_s: int) -> str:

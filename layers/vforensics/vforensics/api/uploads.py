@@ -31,6 +31,8 @@ class Upload(TypedDict):
     file_name: str
     content_type: str
     created_at: str
+    #: when the presigned form stops working (epoch seconds; the moment of upload for POST /analyze)
+    form_expires_at: int
 
 
 def new_upload_id() -> str:
@@ -46,7 +48,7 @@ def create(settings: ApiSettings, owner: str, request: UploadRequest, status_url
     upload_id = new_upload_id()
     key = layout.upload_key(upload_id, request.file_name)
     now = time.time()
-    _record(settings, owner, upload_id, key, request.file_name, request.content_type, now)
+    _record(settings, owner, upload_id, key, request.file_name, request.content_type, now, settings.upload_ttl_s)
     form = aws.client("s3", signature_version="s3v4").generate_presigned_post(
         Bucket=settings.uploads_bucket,
         Key=key,
@@ -72,14 +74,21 @@ def store(settings: ApiSettings, owner: str, file_name: str, data: bytes) -> Upl
     upload_id = new_upload_id()
     key = layout.upload_key(upload_id, file_name)
     now = time.time()
-    _record(settings, owner, upload_id, key, file_name, content_type, now)
+    _record(settings, owner, upload_id, key, file_name, content_type, now, form_ttl_s=0)
     aws.put_bytes(settings.uploads_bucket, key, data, content_type)
     return Upload(upload_id=upload_id, owner=owner, key=key, file_name=file_name, content_type=content_type,
-                  created_at=_iso(now))  # fmt: skip
+                  created_at=_iso(now), form_expires_at=int(now))  # fmt: skip
 
 
 def _record(
-    settings: ApiSettings, owner: str, upload_id: str, key: str, file_name: str, content_type: str, now: float
+    settings: ApiSettings,
+    owner: str,
+    upload_id: str,
+    key: str,
+    file_name: str,
+    content_type: str,
+    now: float,
+    form_ttl_s: int,
 ) -> None:
     aws.client("dynamodb").put_item(
         TableName=settings.requests_table,
@@ -91,6 +100,7 @@ def _record(
             "file_name": {"S": file_name},
             "content_type": {"S": content_type},
             "created_at": {"S": _iso(now)},
+            "form_expires_at": {"N": str(int(now) + form_ttl_s)},
             records.TTL_ATTRIBUTE: {"N": str(records.expires_at(settings.pipeline.retention_days, now))},
         },
         ConditionExpression="attribute_not_exists(request_id)",
@@ -113,6 +123,7 @@ def find(settings: ApiSettings, owner: str, upload_id: str) -> Upload:
         file_name=item["file_name"]["S"],
         content_type=item["content_type"]["S"],
         created_at=item["created_at"]["S"],
+        form_expires_at=int(item["form_expires_at"]["N"]),
     )
 
 
