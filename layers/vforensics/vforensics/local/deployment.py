@@ -41,9 +41,13 @@ FUNCTIONS = (
 )
 
 #: functions an EventBridge rule invokes, not the state machine (no ASL substitution):
-#: ExecutionFailed gets the analysis state machine's FAILED / TIMED_OUT / ABORTED status changes
-EVENT_FUNCTIONS = (FunctionSpec("ExecutionFailedFunction", "functions/execution_failed", "app.handler"),)
-EXECUTION_FAILED = EVENT_FUNCTIONS[0]
+#: ExecutionFailed gets the analysis state machine's FAILED / TIMED_OUT / ABORTED status changes;
+#: Moderation (optional, off by default) the HIGH-risk "Analysis Completed" events
+EVENT_FUNCTIONS = (
+    FunctionSpec("ExecutionFailedFunction", "functions/execution_failed", "app.handler"),
+    FunctionSpec("ModerationFunction", "functions/moderation", "app.handler"),
+)
+EXECUTION_FAILED, MODERATION = EVENT_FUNCTIONS
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class LocalResources:
     table_name: str = "vf-local-analyses"
     event_bus_name: str = "default"
     state_machine_name: str = "vf-local-analysis"
+    moderation_rule: str = "vf-local-moderation"  # template: ModerationRule
+    moderation_queue: str = "vf-local-moderation"  # template: ModerationQueue
 
 
 def substitutions(resources: LocalResources) -> dict[str, str]:
