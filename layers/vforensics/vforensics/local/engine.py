@@ -51,6 +51,8 @@ class LocalEngine:
         self._server: ThreadedMotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self.moderation_queue_url: str | None = None
+        #: every answer of the Moderation handler to an event the rule routed, in order
+        self.moderation_answers: list[dict] = []
 
     def __enter__(self) -> LocalEngine:
         self.start()
@@ -221,6 +223,7 @@ class LocalEngine:
         ):
             for message in messages:
                 answers.append(self.moderate(json.loads(message["Body"])))
+                self.moderation_answers.append(answers[-1])
                 sqs.delete_message(QueueUrl=self.moderation_queue_url, ReceiptHandle=message["ReceiptHandle"])
         return answers
 
