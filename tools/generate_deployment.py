@@ -12,8 +12,10 @@ What it owns, and nothing else of those files:
   functions with their scoped S3 policies, log groups and alarms, their DefinitionSubstitutions,
   their invoke policies).
 - events/: ``analyzer-<name>.json`` per analyzer (stale ones removed), the branch list of
-  ``aggregate.json`` and the per-function sections of ``env.json`` (others, e.g. the API's, are
-  kept). The job inside them comes from the real Prepare handler (``tools/make_events.py``) and is kept as it is.
+  ``aggregate.json``, ``moderation.json`` (a HIGH-risk "Analysis Completed" event about the
+  same upload) and the per-function sections of ``env.json`` (others, e.g. the API's, are kept).
+  The job inside them comes from the real Prepare handler (``tools/make_events.py``) and is kept
+  as it is.
 The embedded engine reads the registry itself (vforensics/local/deployment.py).
 """
 
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from vforensics.analyzers.registry import ANALYZER_SPECS, AnalyzerSpec
-from vforensics.pipeline import layout
+from vforensics.pipeline import layout, moderation, records
 
 ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "statemachine" / "analysis.asl.json"
@@ -44,6 +46,8 @@ EXTRA_MAPS: dict[str, tuple[str, ...]] = {
     "jpeg": ("jpeg_ghost",),
 }
 TIMED_OUT_IN_SAMPLE = "noise"  # the analyzer whose branch events/aggregate.json shows as timed out
+#: events/env.json's ModerationFunction settings: tag and quarantine (template: TagUploads, QuarantinePrefix)
+SAMPLE_QUARANTINE_PREFIX = "quarantine/"
 # Step Functions waits a little longer than the function's own timeout, so that a timeout is
 # reported by Lambda (Sandbox.Timedout) rather than cut off by the state machine.
 TASK_TIMEOUT_MARGIN_S = 30
@@ -354,14 +358,52 @@ def render_events(specs: Sequence[AnalyzerSpec], events: Path = EVENTS) -> dict[
             }
         )
     out["aggregate.json"] = _json({"job": job, "branches": branches})
+    out["moderation.json"] = _json(moderation_event(job))
     env = json.loads((events / "env.json").read_text())
     functions = ["PrepareFunction", *(s.logical_id for s in specs), "AggregateFunction"]
+    sections: dict[str, dict[str, str]] = {f: dict(env["Parameters"]) for f in functions}
+    sections["ModerationFunction"] = {
+        **env["Parameters"],
+        moderation.UPLOADS_ENV: job["upload"]["bucket"],
+        moderation.TAG_ENV: "true",
+        moderation.PREFIX_ENV: SAMPLE_QUARANTINE_PREFIX,
+    }
     # hand-kept sections of functions the registry does not make (the API's) stay as they are
-    kept = {k: v for k, v in env.items() if k != "Parameters" and k not in functions and not k.startswith("Analyzer")}
-    out["env.json"] = _json(
-        {"Parameters": env["Parameters"], **{f: dict(env["Parameters"]) for f in functions}, **kept}
-    )
+    kept = {k: v for k, v in env.items() if k != "Parameters" and k not in sections and not k.startswith("Analyzer")}
+    out["env.json"] = _json({"Parameters": env["Parameters"], **sections, **kept})
     return out
+
+
+def moderation_event(job: dict[str, Any]) -> dict[str, Any]:
+    """The "Analysis Completed" event ModerationRule hands ModerationFunction, about the sample
+    upload (rated HIGH here so that the sample exercises the action; the photo itself is LOW)."""
+    aid = job["analysis_id"]
+    upload = job["upload"]
+    return {
+        "version": "0",
+        "id": "00000000-0000-0000-0000-000000000002",
+        "detail-type": records.COMPLETED_EVENT,
+        "source": records.EVENT_SOURCE,
+        "account": "123456789012",
+        "time": "2026-11-23T12:00:05Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "analysis_id": aid,
+            "status": "COMPLETED",
+            "bucket": upload["bucket"],
+            "key": upload["key"],
+            "etag": upload["etag"],
+            "verdict": "Likely manipulated",
+            "risk": "HIGH",
+            "tampering_likelihood": 98.8,
+            "confidence": "medium",
+            "results_bucket": job["results"]["bucket"],
+            "report_key": job["results"]["prefix"] + layout.REPORT,
+            "zip_key": job["results"]["prefix"] + layout.ZIP,
+            "analyzer_errors": [],
+        },
+    }
 
 
 def _json(payload: Any) -> str:

@@ -13,6 +13,8 @@ import ast
 import copy
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from cfnlint.template.transforms._sam import Transform
 
 from tools import generate_deployment
 from vforensics.analyzers import registry
-from vforensics.pipeline import layout
+from vforensics.pipeline import layout, moderation
 
 REPO = Path(__file__).resolve().parents[2]
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -79,9 +81,63 @@ def _transformed() -> dict[str, Any]:
     return json.loads(json.dumps(transform.template(), default=str))
 
 
+#: parameter values the roles are evaluated with (the template's defaults, unless a test deploys others)
+_PARAMETERS: dict[str, Any] = {}
+_NO_VALUE = object()
+
+
+@contextmanager
+def deployed_with(**parameters: Any) -> Iterator[None]:
+    """Evaluate roles, ``Fn::If`` and resource conditions as deployed with these parameter values."""
+    saved = dict(_PARAMETERS)
+    _PARAMETERS.update(parameters)
+    try:
+        yield
+    finally:
+        _PARAMETERS.clear()
+        _PARAMETERS.update(saved)
+
+
+def _parameter(name: str) -> Any:
+    if name in _PARAMETERS:
+        return _PARAMETERS[name]
+    return _transformed()["Parameters"][name].get("Default")
+
+
+def _condition(name: str) -> bool:
+    """A template condition under the parameters above (Equals, Not, And, Or, Condition)."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, dict) and "Ref" in v:
+            return _parameter(v["Ref"])
+        if isinstance(v, dict) and "Fn::Join" in v:
+            sep, parts = v["Fn::Join"]
+            joined = value(parts)
+            return sep.join(joined if isinstance(joined, list) else str(joined).split(","))
+        return v
+
+    def holds(c: Any) -> bool:
+        if "Condition" in c:
+            return _condition(c["Condition"])
+        if "Fn::Equals" in c:
+            a, b = (value(x) for x in c["Fn::Equals"])
+            return str(a) == str(b)
+        if "Fn::Not" in c:
+            return not holds(c["Fn::Not"][0])
+        if "Fn::And" in c:
+            return all(holds(x) for x in c["Fn::And"])
+        if "Fn::Or" in c:
+            return any(holds(x) for x in c["Fn::Or"])
+        raise AssertionError(f"a condition uses {sorted(c)}: evaluate it")
+
+    return holds(_transformed()["Conditions"][name])
+
+
 def _ref(name: str) -> str:
     if name in PSEUDO:
         return PSEUDO[name]
+    if name in _transformed().get("Parameters", {}):
+        return str(_parameter(name))
     return NAMES.get(name, f"vf-{name}")
 
 
@@ -99,9 +155,14 @@ def _get_att(name: str, attr: str) -> str:
 def _resolve(value: Any, local: dict[str, str] | None = None) -> Any:
     """Strings for the intrinsic functions a policy uses (Ref, GetAtt, Sub, Join)."""
     if isinstance(value, list):
-        return [_resolve(v, local) for v in value]
+        return [r for r in (_resolve(v, local) for v in value) if r is not _NO_VALUE]
     if not isinstance(value, dict):
         return value
+    if value == {"Ref": "AWS::NoValue"}:
+        return _NO_VALUE
+    if "Fn::If" in value:
+        name, then, otherwise = value["Fn::If"]
+        return _resolve(then if _condition(name) else otherwise, local)
     if "Ref" in value:
         return _ref(value["Ref"])
     if "Fn::GetAtt" in value:
@@ -127,8 +188,21 @@ def _resolve(value: Any, local: dict[str, str] | None = None) -> Any:
     raise AssertionError(f"an IAM policy uses {sorted(value)}: evaluate it or keep policies unconditional")
 
 
+def _chosen(value: Any) -> Any:
+    """The branch an ``Fn::If`` takes under the current parameters (``_NO_VALUE`` for AWS::NoValue)."""
+    while isinstance(value, dict) and "Fn::If" in value:
+        name, then, otherwise = value["Fn::If"]
+        value = then if _condition(name) else otherwise
+    return _NO_VALUE if value == {"Ref": "AWS::NoValue"} else value
+
+
 def _roles() -> dict[str, dict[str, Any]]:
-    return {k: r["Properties"] for k, r in _transformed()["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    """The roles the stack has when deployed with the current parameters."""
+    return {
+        k: r["Properties"]
+        for k, r in _transformed()["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and ("Condition" not in r or _condition(r["Condition"]))
+    }
 
 
 def _statements(role: str) -> list[dict[str, Any]]:
@@ -137,7 +211,8 @@ def _statements(role: str) -> list[dict[str, Any]]:
     out = []
     for policy in props.get("Policies", []):
         statements = policy["PolicyDocument"]["Statement"]
-        for s in statements if isinstance(statements, list) else [statements]:
+        statements = [_chosen(s) for s in (statements if isinstance(statements, list) else [statements])]
+        for s in (s for s in statements if s is not _NO_VALUE):
             assert s["Effect"] == "Allow" and "NotAction" not in s and "NotResource" not in s, s
             actions, resources = s["Action"], _resolve(s["Resource"])
             out.append(
@@ -429,3 +504,72 @@ def test_extra_maps_the_analyzers_write_are_in_the_generator():
             found[spec.name] = names
     assert found, "the scan found no extra map (jpeg_ghost, thumbnail_difference): fix the scan"
     assert {k: set(v) for k, v in generate_deployment.EXTRA_MAPS.items()} == found
+
+
+# --------------------------------------------------------------------------- the moderation hook
+
+MODERATION_ON = {"ModerationQueue": "Enabled", "TagUploads": "true", "QuarantinePrefix": "quarantine/"}
+#: the IAM actions each S3 call of pipeline/moderation.py needs (CopyObject: read the source, write the copy)
+S3_CALL_GRANTS = {
+    "s3:HeadObject": {"s3:GetObject"},
+    "s3:GetObjectTagging": {"s3:GetObjectTagging"},
+    "s3:PutObjectTagging": {"s3:PutObjectTagging"},
+    "s3:CopyObject": {"s3:GetObject", "s3:PutObject"},
+}
+
+
+def test_the_moderation_function_and_its_role_exist_only_when_enabled():
+    assert "ModerationFunctionRole" not in _roles()  # the defaults: existing deployments do not change
+    with deployed_with(ModerationQueue="Enabled"):  # the queue alone needs no function
+        assert "ModerationFunctionRole" not in _roles()
+    for parameters in ({"TagUploads": "true"}, {"QuarantinePrefix": "q/"}):
+        with deployed_with(**parameters):
+            assert "ModerationFunctionRole" in _roles(), parameters
+
+
+def test_moderation_reads_and_tags_uploads_and_writes_only_under_the_quarantine_prefix():
+    code = REPO / "layers" / "vforensics" / "vforensics" / "pipeline" / "moderation.py"
+    calls = _calls_in_code(code, "s3")
+    assert calls == set(S3_CALL_GRANTS), calls  # a new S3 call needs its grant here and in the template
+    with deployed_with(**MODERATION_ON):
+        role = _role_of("ModerationFunction")
+        upload = f"{UPLOADS}/any/photo.jpg"
+        copy_key = moderation.quarantine_key("quarantine/", AID, "any/photo.jpg")
+        assert copy_key.startswith("quarantine/")
+        for action in ("s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"):
+            assert allowed(role, action, upload), action
+        assert allowed(role, "s3:PutObject", _obj(copy_key))
+        assert _actions_on(role, upload, "s3") == {"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"}
+        assert _actions_on(role, _obj(copy_key), "s3") == {"s3:PutObject"}
+        needed = set().union(*S3_CALL_GRANTS.values())
+        assert {a for s in _statements(role) for a in s["actions"] if a.startswith("s3:")} == needed | {"s3:ListBucket"}
+        assert allowed(role, "s3:ListBucket", UPLOADS) and not allowed(role, "s3:ListBucket", RESULTS)
+        for key in [*aggregate_outputs(), *analyzer_outputs("ela"), "elsewhere/photo.jpg", "quarantine-other/x.jpg"]:
+            assert _actions_on(role, _obj(key), "s3") == set(), key
+        assert not allowed(role, "s3:PutObject", upload)
+        assert _actions_on(role, TABLE, "dynamodb") == set()
+        assert not allowed(role, "events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default")
+        sqs = {(a, r) for s in _statements(role) for a in s["actions"] if a.startswith("sqs:") for r in s["resources"]}
+        assert sqs == {("sqs:SendMessage", _get_att("ModerationDeadLetterQueue", "Arn"))}  # its DLQ, nothing else
+
+
+def test_moderation_gets_only_the_grants_of_the_actions_it_is_configured_for():
+    upload = f"{UPLOADS}/any/photo.jpg"
+    with deployed_with(TagUploads="true"):
+        role = _role_of("ModerationFunction")
+        assert allowed(role, "s3:PutObjectTagging", upload)
+        assert not any(allowed(role, "s3:PutObject", _obj(k)) for k in ("quarantine/x/p.jpg", "x.jpg", "vf-x.jpg"))
+    with deployed_with(QuarantinePrefix="held/"):
+        role = _role_of("ModerationFunction")
+        assert allowed(role, "s3:PutObject", _obj(moderation.quarantine_key("held/", AID, "p.jpg")))
+        assert not allowed(role, "s3:PutObject", _obj("quarantine/x/p.jpg"))
+        assert not allowed(role, "s3:PutObjectTagging", upload) and not allowed(role, "s3:GetObjectTagging", upload)
+
+
+def test_the_stack_wide_checks_hold_with_the_moderation_hook_on():
+    with deployed_with(**MODERATION_ON):
+        assert "ModerationFunctionRole" in _roles()
+        test_no_role_may_delete_or_reconfigure_a_bucket()
+        test_resource_star_only_for_the_documented_log_delivery_apis()
+        test_table_writers_get_exactly_the_item_actions_they_call()
+        test_each_analyzer_writes_only_its_own_result_and_images()

@@ -16,6 +16,7 @@ from cfnlint.decode import decode_str
 
 from vforensics.analyzers import registry
 from vforensics.pipeline.execution_failed import STOPPED
+from vforensics.pipeline.moderation import EVENT_PATTERN, PREFIX_ENV, TAG_ENV, UPLOADS_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 NO_VALUE = {"Ref": "AWS::NoValue"}
@@ -117,8 +118,11 @@ def test_stopped_analysis_executions_reach_execution_failed():
     assert function["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": queue}  # failed invocations too
     assert resources["ExecutionFailedDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
     # An Arn (not a QueueLogicalId) gets no policy from SAM: only this rule may send to the queue.
-    (policy,) = [r["Properties"] for r in _resources("AWS::SQS::QueuePolicy").values()]
-    assert policy["Queues"] == [{"Ref": "ExecutionFailedDeadLetterQueue"}]
+    (policy,) = [
+        r["Properties"]
+        for r in _resources("AWS::SQS::QueuePolicy").values()
+        if r["Properties"]["Queues"] == [{"Ref": "ExecutionFailedDeadLetterQueue"}]
+    ]
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
     source = {"Fn::GetAtt": ["ExecutionFailedFunctionExecutionStopped", "Arn"]}  # SAM: <function><event>
@@ -240,3 +244,84 @@ def test_every_setting_the_handlers_read_is_in_the_global_environment():
     assert {"VF_TABLE_NAME", "VF_RECORD_RETENTION_DAYS"} <= read  # the scan still finds them
     variables = _template()["Globals"]["Function"]["Environment"]["Variables"]
     assert read <= set(variables), read - set(variables)
+
+
+# --------------------------------------------------------------------------- the moderation hook (section 4b)
+
+MODERATION_PARAMETERS = {"ModerationQueue": "Disabled", "TagUploads": "false", "QuarantinePrefix": ""}
+
+
+def test_the_moderation_hook_is_off_by_default_and_every_resource_of_it_is_conditional():
+    for name, default in MODERATION_PARAMETERS.items():
+        assert _parameter(name)["Default"] == default, name
+    conditions = _template()["Conditions"]
+    assert conditions["HasModerationQueue"] == {"Fn::Equals": [{"Ref": "ModerationQueue"}, "Enabled"]}
+    assert conditions["TagsUploads"] == {"Fn::Equals": [{"Ref": "TagUploads"}, "true"]}
+    assert conditions["QuarantinesUploads"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "QuarantinePrefix"}, ""]}]}
+    moderation = {k: r for k, r in _template()["Resources"].items() if k.startswith("Moderation")}
+    assert len(moderation) >= 10
+    for name, resource in moderation.items():
+        assert resource.get("Condition") in ("HasModerationQueue", "HasModerationFunction", "HasModerationRule"), name
+
+
+def test_the_moderation_rule_matches_what_the_library_expects_and_parks_what_it_cannot_deliver():
+    resources = _template()["Resources"]
+    rule = resources["ModerationRule"]["Properties"]
+    assert rule["EventPattern"] == EVENT_PATTERN and rule["EventBusName"] == "default"
+    dlq = {"Fn::GetAtt": ["ModerationDeadLetterQueue", "Arn"]}
+    targets = {}
+    for entry in rule["Targets"]:
+        condition, target, otherwise = entry["Fn::If"]
+        assert otherwise == NO_VALUE
+        targets[condition] = target
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0 and target["DeadLetterConfig"] == {"Arn": dlq}
+    assert targets["HasModerationQueue"]["Arn"] == {"Fn::GetAtt": ["ModerationEventsQueue", "Arn"]}
+    assert targets["HasModerationFunction"]["Arn"] == {"Fn::GetAtt": ["ModerationFunction", "Arn"]}
+    queue = resources["ModerationEventsQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == dlq and queue["RedrivePolicy"]["maxReceiveCount"] > 0
+    assert resources["ModerationDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    function = resources["ModerationFunction"]["Properties"]
+    assert function["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": dlq}  # failed invocations too
+    permission = resources["ModerationFunctionRulePermission"]["Properties"]
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["ModerationRule", "Arn"]}
+    assert permission["Principal"] == "events.amazonaws.com"
+
+
+def test_only_the_moderation_rule_may_send_to_its_queues():
+    policies = {
+        r["Properties"]["Queues"][0]["Ref"]: r["Properties"]["PolicyDocument"]["Statement"]
+        for r in _resources("AWS::SQS::QueuePolicy").values()
+    }
+    for queue in ("ModerationEventsQueue", "ModerationDeadLetterQueue"):
+        (statement,) = policies[queue]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Action"] == "sqs:SendMessage"
+        assert statement["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ModerationRule", "Arn"]}}}
+
+
+def test_the_moderation_function_gets_its_settings_and_alarms():
+    resources = _template()["Resources"]
+    variables = resources["ModerationFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables == {
+        UPLOADS_ENV: {"Ref": "UploadsBucket"},
+        TAG_ENV: {"Ref": "TagUploads"},
+        PREFIX_ENV: {"Ref": "QuarantinePrefix"},
+    }
+    (errors,) = _alarm_on("AWS/Lambda", "Errors", {"Name": "FunctionName", "Value": {"Ref": "ModerationFunction"}})
+    assert errors["Threshold"] == 0
+    dlq = {"Name": "QueueName", "Value": {"Fn::GetAtt": ["ModerationDeadLetterQueue", "QueueName"]}}
+    (alarm,) = _alarm_on("AWS/SQS", "ApproximateNumberOfMessagesVisible", dlq)
+    assert alarm["Threshold"] == 0
+    outputs = _template()["Outputs"]
+    for name in ("ModerationQueueUrl", "ModerationQueueArn"):
+        assert outputs[name]["Condition"] == "HasModerationQueue", name
+
+
+def test_the_quarantine_prefix_pattern_accepts_folders_only():
+    pattern = re.compile(_parameter("QuarantinePrefix")["AllowedPattern"])
+    for good in ("", "quarantine/", "moderation/held/", "q_1/"):
+        assert pattern.fullmatch(good), good
+    for bad in ("quarantine", "/quarantine/", "../x/", "a//", "a b/"):
+        assert not pattern.fullmatch(bad), bad

@@ -19,11 +19,13 @@ EVENT_HANDLERS = {
 }
 #: API Gateway HTTP API requests for `sam local invoke ApiFunction -e ...`, with the status each gets
 API_EVENTS = {"api-health.json": 200, "api-create-upload.json": 201}
+#: functions an EventBridge rule invokes (their own settings in events/env.json)
+RULE_HANDLERS = {"moderation.json": ("functions/moderation", "ModerationFunction")}
 
 
 def test_every_event_file_has_a_handler(root):
     files = {p.name for p in (root / "events").glob("*.json")} - {"env.json", "object-created.json"}
-    assert files == set(EVENT_HANDLERS) | set(API_EVENTS)
+    assert files == set(EVENT_HANDLERS) | set(API_EVENTS) | set(RULE_HANDLERS)
 
 
 def test_each_api_event_runs_against_the_api_handler(engine, root):
@@ -33,6 +35,32 @@ def test_each_api_event_runs_against_the_api_handler(engine, root):
         response = handler(event, LocalContext("vf-api", "arn:aws:lambda:us-east-1:123456789012:function:vf-api"))
         assert response["statusCode"] == status, (name, response["body"])
         assert "error" not in json.loads(response["body"])
+
+
+def test_the_moderation_event_runs_against_its_handler_with_its_env(engine, root, monkeypatch):
+    from jsonschema import Draft202012Validator
+
+    event = json.loads((root / "events" / "moderation.json").read_text())
+    schema = json.loads((root / "docs" / "events" / "analysis-completed.schema.json").read_text())
+    assert not list(Draft202012Validator(schema).iter_errors(event))
+    code_uri, function = RULE_HANDLERS["moderation.json"]
+    env = json.loads((root / "events" / "env.json").read_text())[function]
+    for name, value in env.items():
+        if name.startswith("VF_"):
+            monkeypatch.setenv(name, value)
+    detail = event["detail"]
+    data = (root / "samples" / "iphone4.jpg").read_bytes()
+    s3 = aws.client("s3")
+    etag = s3.put_object(Bucket=detail["bucket"], Key=detail["key"], Body=data)["ETag"].strip('"')
+    assert etag == detail["etag"], "events/ are stale: run tools/make_events.py"
+    handler = load_handler(root, code_uri, "app.handler")
+    answer = handler(event, LocalContext("vf-test", "arn:aws:lambda:us-east-1:123456789012:function:vf-test"))
+    assert answer["action"] == "moderated" and answer["tagged"] is True, answer
+    tag_set = s3.get_object_tagging(Bucket=detail["bucket"], Key=detail["key"])["TagSet"]
+    assert {"Key": "vforensics:risk", "Value": "HIGH"} in tag_set
+    copy = answer["quarantine"]
+    assert copy["key"].startswith(env["VF_QUARANTINE_PREFIX"] + detail["analysis_id"] + "/")
+    assert s3.get_object(Bucket=copy["bucket"], Key=copy["key"])["Body"].read() == data
 
 
 def test_each_event_runs_against_its_handler_in_pipeline_order(engine, root):

@@ -8,9 +8,11 @@ import io
 import json
 import time
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonschema import Draft202012Validator
 from PIL import Image
 
 from vforensics.local import faults
@@ -28,6 +30,10 @@ pytestmark = pytest.mark.slow
 DAY = 86_400
 #: attempts of the handlers' boto3 clients before an error reaches the code (max_attempts counts retries)
 BOTO_ATTEMPTS = aws._CONFIG.retries["max_attempts"] + 1
+#: every "Analysis Failed" these faults provoke (state machine, ExecutionFailed, its re-announcement)
+FAILED_SCHEMA = Draft202012Validator(
+    json.loads((Path(__file__).parents[2] / "docs" / "events" / "analysis-failed.schema.json").read_text())
+)
 
 
 def _function(logical_id: str) -> str:
@@ -78,6 +84,8 @@ def _assert_failed(engine, queue, analysis_id: str, error_type: str) -> dict:
     events = received_events(queue, analysis_id)
     assert events and {e["detail-type"] for e in events} == {"Analysis Failed"}
     assert all(e["detail"]["error_type"] == error_type for e in events)
+    for e in events:
+        assert not [err.message for err in FAILED_SCHEMA.iter_errors(e)], e
     return record
 
 

@@ -41,9 +41,13 @@ FUNCTIONS = (
 )
 
 #: functions an EventBridge rule invokes, not the state machine (no ASL substitution):
-#: ExecutionFailed gets the analysis state machine's FAILED / TIMED_OUT / ABORTED status changes
-EVENT_FUNCTIONS = (FunctionSpec("ExecutionFailedFunction", "functions/execution_failed", "app.handler"),)
-EXECUTION_FAILED = EVENT_FUNCTIONS[0]
+#: ExecutionFailed gets the analysis state machine's FAILED / TIMED_OUT / ABORTED status changes;
+#: Moderation (optional, off by default) the HIGH-risk "Analysis Completed" events
+EVENT_FUNCTIONS = (
+    FunctionSpec("ExecutionFailedFunction", "functions/execution_failed", "app.handler"),
+    FunctionSpec("ModerationFunction", "functions/moderation", "app.handler"),
+)
+EXECUTION_FAILED, MODERATION = EVENT_FUNCTIONS
 #: the HTTP API's function, behind API Gateway on AWS and ``vforensics serve`` locally
 API_FUNCTION = FunctionSpec("ApiFunction", "functions/api", "app.handler")
 HTTP_FUNCTIONS = (API_FUNCTION,)
@@ -57,6 +61,8 @@ class LocalResources:
     requests_table: str = "vf-local-requests"
     event_bus_name: str = "default"
     state_machine_name: str = "vf-local-analysis"
+    moderation_rule: str = "vf-local-moderation"  # template: ModerationRule
+    moderation_queue: str = "vf-local-moderation"  # template: ModerationQueue
 
 
 def substitutions(resources: LocalResources) -> dict[str, str]:

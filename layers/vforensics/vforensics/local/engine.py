@@ -5,8 +5,12 @@ clients), turns on moto's ASL interpreter, routes Lambda Task states to the proj
 handlers (``lambda_router``), and creates the buckets, table and state machine of
 template.yaml. Everything the handlers do goes through boto3 to ``AWS_ENDPOINT_URL``.
 When an execution stops (failed, timed out, aborted), ``wait`` hands Step Functions' status
-change event to the ExecutionFailed handler, as the template's rule does. Faults can be
-injected at the service edge (``faults``).
+change event to the ExecutionFailed handler, as the template's rule does. With
+``enable_moderation`` (off by default, as in the template), the template's ModerationRule is
+created on moto's EventBridge with its real pattern and queue, and ``wait`` hands each event
+the rule delivered to the Moderation handler, as the rule's Lambda target would (moto's
+EventBridge cannot invoke Lambda targets). Faults can be injected at the service edge
+(``faults``).
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vforensics.local import deployment, faults, lambda_router
-from vforensics.local.deployment import ACCOUNT, EXECUTION_FAILED, REGION, LocalResources
+from vforensics.local.deployment import ACCOUNT, EXECUTION_FAILED, MODERATION, REGION, LocalResources
 from vforensics.local.events import execution_status_change_event
-from vforensics.pipeline import aws
+from vforensics.pipeline import aws, moderation
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -46,6 +50,9 @@ class LocalEngine:
         self.state_machine_arn: str | None = None
         self._server: ThreadedMotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
+        self.moderation_queue_url: str | None = None
+        #: every answer of the Moderation handler to an event the rule routed, in order
+        self.moderation_answers: list[dict] = []
 
     def __enter__(self) -> LocalEngine:
         self.start()
@@ -153,6 +160,8 @@ class LocalEngine:
             if described["status"] != "RUNNING":
                 if described["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
                     self.execution_stopped(described)
+                elif self.moderation_queue_url is not None:
+                    self.deliver_moderation_events()
                 return described
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_arn} still running after {timeout_s:.0f} s")
@@ -168,6 +177,71 @@ class LocalEngine:
         if response.get("FunctionError"):  # on AWS: EventBridge retries, then its dead-letter queue
             logging.getLogger(__name__).warning("the ExecutionFailed handler failed: %s", answer)
         return answer
+
+    # ---- the optional moderation hook (template: ModerationRule, ModerationFunction) --------
+
+    def enable_moderation(self, tag_uploads: bool = True, quarantine_prefix: str = "quarantine/") -> str:
+        """Deploy the moderation hook as the template does with ``ModerationQueue=Enabled``,
+        ``TagUploads`` and ``QuarantinePrefix``: the rule with its real pattern, its queue, and the
+        function's settings. Returns the queue's URL."""
+        r = self.resources
+        sqs, events = aws.client("sqs"), aws.client("events")
+        url = sqs.create_queue(QueueName=r.moderation_queue)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(
+            Name=r.moderation_rule,
+            EventPattern=json.dumps(moderation.EVENT_PATTERN),
+            State="ENABLED",
+            EventBusName=r.event_bus_name,
+        )
+        events.put_targets(Rule=r.moderation_rule, EventBusName=r.event_bus_name, Targets=[{"Id": "queue", "Arn": arn}])
+        self._set_env(
+            {
+                moderation.UPLOADS_ENV: r.uploads_bucket,
+                moderation.TAG_ENV: "true" if tag_uploads else "false",
+                moderation.PREFIX_ENV: quarantine_prefix,
+            }
+        )
+        self.moderation_queue_url = url
+        return url
+
+    def disable_moderation(self) -> None:
+        """Remove what ``enable_moderation`` deployed (its events stay undelivered)."""
+        if self.moderation_queue_url is None:
+            return
+        r, events = self.resources, aws.client("events")
+        events.remove_targets(Rule=r.moderation_rule, EventBusName=r.event_bus_name, Ids=["queue"])
+        events.delete_rule(Name=r.moderation_rule, EventBusName=r.event_bus_name)
+        aws.client("sqs").delete_queue(QueueUrl=self.moderation_queue_url)
+        self.moderation_queue_url = None
+
+    def deliver_moderation_events(self) -> list[dict]:
+        """Invoke Moderation (through the Lambda API) with each event the rule has delivered to its
+        queue so far; returns the handler's answers."""
+        if self.moderation_queue_url is None:
+            return []
+        sqs, answers = aws.client("sqs"), []
+        while messages := sqs.receive_message(QueueUrl=self.moderation_queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for message in messages:
+                answers.append(self.moderate(json.loads(message["Body"])))
+                self.moderation_answers.append(answers[-1])
+                sqs.delete_message(QueueUrl=self.moderation_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return answers
+
+    def moderate(self, event: dict) -> dict:
+        """Invoke the Moderation handler with one EventBridge event; returns its answer."""
+        response = aws.client("lambda").invoke(FunctionName=MODERATION.arn, Payload=json.dumps(event).encode())
+        answer = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):  # on AWS: two retries, then its dead-letter queue
+            logging.getLogger(__name__).warning("the Moderation handler failed: %s", answer)
+        return answer
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
 
     def record(self, analysis_id: str) -> dict | None:
         """The analysis record from DynamoDB, as plain values."""

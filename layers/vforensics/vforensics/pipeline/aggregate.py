@@ -15,8 +15,8 @@ from vforensics.report import document as report
 from vforensics.report import maps
 from vforensics.scoring import tampering as scoring
 
-COMPLETED_EVENT = "Analysis Completed"
-EVENT_SOURCE = "vforensics"
+COMPLETED_EVENT = records.COMPLETED_EVENT
+EVENT_SOURCE = records.EVENT_SOURCE
 
 
 def aggregate(job: Job, branches: list[Branch], settings: Settings) -> Outcome:

@@ -91,7 +91,7 @@ class Outcome(TypedDict):
     key: str
     etag: str
     verdict: str
-    risk: Literal["LOW", "MEDIUM", "HIGH"]
+    risk: Literal["LOW", "MEDIUM", "HIGH", "UNKNOWN"]  # UNKNOWN: no analyzer scored (likelihood None)
     tampering_likelihood: float | None
     confidence: str
     results_bucket: str

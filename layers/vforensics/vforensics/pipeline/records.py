@@ -16,6 +16,7 @@ from vforensics.pipeline import aws
 
 #: the table's TimeToLiveSpecification AttributeName (template.yaml)
 TTL_ATTRIBUTE = "expires_at"
+COMPLETED_EVENT = "Analysis Completed"
 FAILED_EVENT = "Analysis Failed"
 EVENT_SOURCE = "vforensics"
 _DAY_S = 86_400
