@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 import pytest
+from cfnlint.decode import decode_str
 from PIL import Image
 
 from vforensics.analyzers.registry import ANALYZER_SPECS, SPECS
@@ -81,3 +82,35 @@ def test_the_most_expanding_formats_decode_within_the_smallest_memory_size(limit
     smallest = min(spec.memory_mb for spec in ANALYZER_SPECS)
     peak = _peak_mb(limit_files / file_name, "-")
     assert peak < smallest, f"{file_name}: {peak:.0f} MB to decode at 99.5 MP, smallest MemorySize {smallest} MB"
+
+
+_API_CHILD = """
+import json, resource, sys
+from vforensics.media.image import Media
+from vforensics.report.comparison import compare
+from vforensics.report.metadata import metadata_report
+data = open(sys.argv[1], "rb").read()
+if sys.argv[2] == "compare":
+    compare(Media.from_bytes(data, "a"), Media.from_bytes(data, "b"))
+else:
+    assert "error" not in metadata_report(data, "limit")
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+@pytest.mark.parametrize("file_name", ["limit.jpg", "rgba.png"])
+@pytest.mark.parametrize("route", ["compare", "metadata"])
+def test_the_api_synchronous_routes_fit_the_api_memory_size_at_100_megapixels(limit_files, root, route, file_name):
+    """POST /compare (both files at the limit) and POST /metadata run inside ApiFunction."""
+    template, _ = decode_str((root / "template.yaml").read_text())
+    memory_mb = template["Resources"]["ApiFunction"]["Properties"]["MemorySize"]
+    done = subprocess.run(
+        [sys.executable, "-c", _API_CHILD, str(limit_files / file_name), route],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"VF_EXIFTOOL": "off", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    peak = json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"]
+    assert peak < memory_mb, f"/{route} on {file_name}: {peak:.0f} MB at 99.5 MP, ApiFunction has {memory_mb} MB"
