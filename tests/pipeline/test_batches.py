@@ -163,3 +163,39 @@ def test_an_analysis_that_never_ends_is_a_timeout_row_not_a_failed_batch(engine,
     assert folders == {"0001_fresh.png", "0003_same.png"}
     status = batches.batch_status(engine.resources.results_bucket, batch_id)
     assert status is not None and (status["status"], status["failed"]) == ("COMPLETED", 1)
+
+
+def test_the_zip_stops_taking_reports_at_its_limit_and_names_what_it_left_out(engine, tmp_path):
+    run = uuid.uuid4().hex[:8]
+    png = tmp_path / "small.png"
+    png.write_bytes(encode(natural_rgb(200, 150, seed=7), "PNG"))
+    outcome = analyze_one(engine, png, tmp_path / "out", key=f"t/batch/{run}/small.png")
+    assert outcome.status == "COMPLETED", outcome.reason
+    prefix = layout.analysis_prefix(outcome.analysis_id)
+    bucket = engine.resources.results_bucket
+    size = len(aws.get_object(bucket, prefix + layout.REPORT)) + len(aws.get_object(bucket, prefix + layout.ZIP))
+    row: batches.SummaryRow = {
+        "filename": "small.png",
+        "status": "success",
+        "tampering_likelihood": 1.0,
+        "ai_likelihood": 1.0,
+        "verdict": "v",
+        "risk": "LOW",
+        "upload_id": "u",
+        "analysis_id": outcome.analysis_id,
+        "report_key": prefix + layout.REPORT,
+    }
+    rows = [row, {**row, "filename": "../../second.png"}]  # type: ignore[list-item]
+    spool = io.BytesIO()
+    info = batches.write_batch_zip(spool, rows, {"results": rows}, bucket, "batches/x/batch.zip", size)
+    assert info["omitted"] == ["../../second.png"] and info["report_bytes"] == size
+    with zipfile.ZipFile(spool) as archive:
+        assert sorted(archive.namelist()) == [
+            "0001_small.png/report.json",
+            "0001_small.png/report.zip",
+            "batch_summary.json",
+        ]
+    spool = io.BytesIO()
+    info = batches.write_batch_zip(spool, rows, {"results": rows}, bucket, "batches/x/batch.zip", 2 * size)
+    with zipfile.ZipFile(spool) as archive:  # a name cannot climb out of its folder
+        assert "0002_second.png/report.json" in archive.namelist() and info["omitted"] == []
