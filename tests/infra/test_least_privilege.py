@@ -483,7 +483,7 @@ def test_batch_machine_starts_and_watches_only_analyses_and_its_own_map_children
     assert _actions_on(role, f"arn:aws:events:{REGION}:{ACCOUNT}:rule/other", "events") == set()
     keys = _batch_keys()
     assert _actions_on(role, _obj(keys["manifest"]), "s3") == {"s3:GetObject"}
-    assert _actions_on(role, _obj(keys["status"]), "s3") == {"s3:PutObject"}  # RecordBatchFailure
+    assert _actions_on(role, _obj(keys["status"]), "s3") == {"s3:PutObject"}  # RecordRunning, RecordBatchFailure
     for key in (
         keys["summary"],
         keys["zip"],

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from vforensics.local.deployment import BatchSettings
+from vforensics.local import faults
+from vforensics.local.deployment import BATCH_FUNCTIONS, BatchSettings
 from vforensics.local.runner import analyze_one
 from vforensics.pipeline import aws, batches, layout
 from vforensics.pipeline.identity import analysis_id_for
@@ -117,6 +118,18 @@ def test_batch_summarises_analysed_and_refused_uploads_with_a_zip_of_the_reports
             engine.resources.results_bucket,
             layout.batch_manifest_key(batch_id),
         )
+    history = aws.client("stepfunctions").get_execution_history(
+        executionArn=described["executionArn"], maxResults=1000
+    )["events"]
+    assert not [e for e in history if "Failed" in e["type"]], "a state of the batch failed (caught or not)"
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered[:4] == ["Configure", "DescribeRunning", "RecordRunning", "AnalyseItems"]
+
+    results = engine.resources.results_bucket
+    assert batches.batch_status(results, f"n{run}") is None  # never submitted
+    batches.write_manifest(results, f"s{run}", items[:1])  # written, not started (yet)
+    submitted = batches.batch_status(results, f"s{run}")
+    assert submitted is not None and submitted["status"] == "SUBMITTED"
 
 
 def test_an_analysis_that_never_ends_is_a_timeout_row_not_a_failed_batch(engine, tmp_path):
@@ -199,3 +212,19 @@ def test_the_zip_stops_taking_reports_at_its_limit_and_names_what_it_left_out(en
     info = batches.write_batch_zip(spool, rows, {"results": rows}, bucket, "batches/x/batch.zip", 2 * size)
     with zipfile.ZipFile(spool) as archive:  # a name cannot climb out of its folder
         assert "0002_second.png/report.json" in archive.namelist() and info["omitted"] == []
+
+
+def test_a_summary_that_cannot_be_written_fails_the_batch_with_a_failed_status(engine):
+    """The one way a batch fails: its last step keeps failing (here killed for memory on every
+    try). status.json then says FAILED with the error, written by the state machine itself."""
+    run = uuid.uuid4().hex[:8]
+    item = _upload(engine, f"t/batch/{run}/one.png", encode(natural_rgb(160, 120, seed=8), "PNG"), "one.png")
+    batch_id = f"b{run}"
+    with faults.inject(function=BATCH_FUNCTIONS[0].name, kind="oom") as killed:
+        described = engine.run_batch(batch_id, [item])
+    assert described["status"] == "FAILED" and described["error"] == "Runtime.OutOfMemory", described
+    assert killed.hits == 3  # the first try and the two retries of States.ALL
+    status = batches.batch_status(engine.resources.results_bucket, batch_id)
+    assert status is not None and status["status"] == "FAILED", status
+    assert status["error"]["code"] == "Runtime.OutOfMemory" and status["execution_arn"] == described["executionArn"]
+    assert aws.head_object(engine.resources.results_bucket, layout.batch_summary_key(batch_id)) is None

@@ -16,7 +16,8 @@ record at all a failed row (``NOT_ANALYSED``). A failed item is a row, never a f
 
 Everything lives under ``batches/<batch id>/`` in the results bucket (pipeline/layout.py):
 ``manifest.json`` (a JSON array of ``BatchItem``, the Map's ItemReader input),
-``status.json`` (``BatchStatus``: RUNNING, COMPLETED or FAILED), ``batch_summary.json`` and
+``status.json`` (``BatchStatus``: RUNNING, COMPLETED or FAILED; written by the execution
+only), ``batch_summary.json`` and
 ``batch.zip`` (every completed item's report.json and report.zip, one folder per item).
 """
 
@@ -33,6 +34,7 @@ from typing import IO, Any, Literal, NotRequired, TypedDict
 
 from botocore.exceptions import ClientError
 
+from vforensics.errors import MediaRejected
 from vforensics.pipeline import aws, layout
 from vforensics.pipeline.identity import analysis_id_for
 from vforensics.pipeline.settings import Settings
@@ -116,7 +118,7 @@ class SummaryRow(TypedDict):
 class BatchStatus(TypedDict):
     schema: str
     batch_id: str
-    status: Literal["RUNNING", "COMPLETED", "FAILED"]
+    status: Literal["SUBMITTED", "RUNNING", "COMPLETED", "FAILED"]
     updated_at: str
     execution_arn: NotRequired[str]
     total_files: NotRequired[int]
@@ -210,8 +212,9 @@ def start_batch(state_machine_arn: str, batch_id: str, manifest_bucket: str, man
     """Start the batch state machine for a written manifest; returns the execution ARN.
 
     The execution is named from the batch id (``execution_name``), so starting the same batch
-    twice raises ``BatchAlreadyStarted`` instead of analysing it twice. Writes
-    ``status.json`` = RUNNING with the execution ARN, in the manifest's bucket.
+    twice raises ``BatchAlreadyStarted`` instead of analysing it twice. Only the execution
+    writes ``status.json`` (RUNNING as its first step, then the summary's progress), so its
+    writes are ordered; until then ``batch_status`` reports SUBMITTED from the manifest.
     """
     name = execution_name(batch_id)
     payload = {"batch_id": batch_id, "manifest": {"bucket": manifest_bucket, "key": manifest_key}}
@@ -223,20 +226,25 @@ def start_batch(state_machine_arn: str, batch_id: str, manifest_bucket: str, man
         if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
             raise BatchAlreadyStarted(f"batch {batch_id} has already been started") from exc
         raise
-    _write_status(manifest_bucket, {**_status_head(batch_id, "RUNNING"), "execution_arn": arn})
     return arn
 
 
 def batch_status(results_bucket: str, batch_id: str) -> BatchStatus | None:
-    """The batch's ``status.json`` (RUNNING, COMPLETED with counts and keys, or FAILED); None if unknown."""
-    key = layout.batch_status_key(validate_batch_id(batch_id))
+    """The batch's state: its ``status.json`` (RUNNING with progress, COMPLETED with counts and
+    keys, or FAILED with the error); SUBMITTED while only the manifest exists (the execution
+    has not written its first status yet); None for a batch id with neither."""
+    validate_batch_id(batch_id)
     try:
-        status: BatchStatus = json.loads(aws.client("s3").get_object(Bucket=results_bucket, Key=key)["Body"].read())
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-            return None
-        raise
-    return status
+        status: BatchStatus = aws.get_json(results_bucket, layout.batch_status_key(batch_id))
+        return status
+    except MediaRejected as exc:  # aws.get_object's answer for a missing key
+        if exc.code != "NOT_FOUND":
+            raise
+    manifest = aws.head_object(results_bucket, layout.batch_manifest_key(batch_id))
+    if manifest is None:
+        return None
+    submitted = manifest["LastModified"].astimezone(UTC).isoformat(timespec="seconds")
+    return {"schema": BATCH_STATUS_SCHEMA, "batch_id": batch_id, "status": "SUBMITTED", "updated_at": submitted}
 
 
 # --------------------------------------------------------------------------- the final step
