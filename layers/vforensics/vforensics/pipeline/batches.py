@@ -266,13 +266,14 @@ def summarize_batch(request: SummaryRequest, settings: Settings, now: datetime |
     records = read_records(settings.table_name, ids)
     pending = sum(1 for aid in ids if records.get(aid, {}).get("status") not in _TERMINAL)
     deadline = _parse_time(request["waiting_since"]) + timedelta(seconds=int(request["deadline_seconds"]))
-    bucket = settings.results_bucket
+    bucket = manifest["bucket"]  # every batch output beside its manifest (the results bucket)
     head = {**_status_head(batch_id, "RUNNING", now), "execution_arn": request["execution_arn"]}
     if pending and now < deadline:
         _write_status(bucket, {**head, "total_files": len(items), "pending": pending})
         return {"complete": False, "total_files": len(items), "pending": pending}
 
-    rows = [_row(item, aid, records.get(aid), bucket) for item, aid in zip(items, ids, strict=True)]
+    reports = settings.results_bucket
+    rows = [_row(item, aid, records.get(aid), reports) for item, aid in zip(items, ids, strict=True)]
     successful = sum(1 for r in rows if r["status"] == "success")
     summary: dict[str, Any] = {
         "schema": BATCH_SUMMARY_SCHEMA,
@@ -289,7 +290,7 @@ def summarize_batch(request: SummaryRequest, settings: Settings, now: datetime |
     zip_key = layout.batch_zip_key(batch_id)
     summary_key = layout.batch_summary_key(batch_id)
     with tempfile.TemporaryFile() as spool:
-        summary["zip"] = write_batch_zip(spool, rows, summary, bucket, zip_key, zip_max_bytes())
+        summary["zip"] = write_batch_zip(spool, rows, summary, reports, zip_key, zip_max_bytes())
         spool.seek(0)
         aws.client("s3").upload_fileobj(spool, bucket, zip_key, ExtraArgs={"ContentType": "application/zip"})
     aws.put_json(bucket, summary_key, summary)
