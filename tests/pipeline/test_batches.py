@@ -104,7 +104,8 @@ def test_batch_summarises_analysed_and_refused_uploads_with_a_zip_of_the_reports
             with zipfile.ZipFile(io.BytesIO(archive.read(f"{folder}/report.zip"))) as inner:
                 assert "report.json" in inner.namelist()
         inside = json.loads(archive.read("batch_summary.json"))
-        assert inside["results"] == rows and inside["zip"]["omitted"] == []
+        assert inside["results"] == rows and inside["zip"]["omitted"] == inside["zip"]["omitted_report_zips"] == []
+        assert inside == summary
 
     status = batches.batch_status(engine.resources.results_bucket, batch_id)
     assert status is not None and status["status"] == "COMPLETED"
@@ -178,7 +179,7 @@ def test_an_analysis_that_never_ends_is_a_timeout_row_not_a_failed_batch(engine,
     assert status is not None and (status["status"], status["failed"]) == ("COMPLETED", 1)
 
 
-def test_the_zip_stops_taking_reports_at_its_limit_and_names_what_it_left_out(engine, tmp_path):
+def test_the_zip_takes_every_report_first_then_report_zips_up_to_its_limit(engine, tmp_path):
     run = uuid.uuid4().hex[:8]
     png = tmp_path / "small.png"
     png.write_bytes(encode(natural_rgb(200, 150, seed=7), "PNG"))
@@ -186,7 +187,7 @@ def test_the_zip_stops_taking_reports_at_its_limit_and_names_what_it_left_out(en
     assert outcome.status == "COMPLETED", outcome.reason
     prefix = layout.analysis_prefix(outcome.analysis_id)
     bucket = engine.resources.results_bucket
-    size = len(aws.get_object(bucket, prefix + layout.REPORT)) + len(aws.get_object(bucket, prefix + layout.ZIP))
+    report, report_zip = (len(aws.get_object(bucket, prefix + name)) for name in (layout.REPORT, layout.ZIP))
     row: batches.SummaryRow = {
         "filename": "small.png",
         "status": "success",
@@ -198,20 +199,27 @@ def test_the_zip_stops_taking_reports_at_its_limit_and_names_what_it_left_out(en
         "analysis_id": outcome.analysis_id,
         "report_key": prefix + layout.REPORT,
     }
-    rows = [row, {**row, "filename": "../../second.png"}]  # type: ignore[list-item]
-    spool = io.BytesIO()
-    info = batches.write_batch_zip(spool, rows, {"results": rows}, bucket, "batches/x/batch.zip", size)
-    assert info["omitted"] == ["../../second.png"] and info["report_bytes"] == size
-    with zipfile.ZipFile(spool) as archive:
-        assert sorted(archive.namelist()) == [
-            "0001_small.png/report.json",
-            "0001_small.png/report.zip",
-            "batch_summary.json",
-        ]
-    spool = io.BytesIO()
-    info = batches.write_batch_zip(spool, rows, {"results": rows}, bucket, "batches/x/batch.zip", 2 * size)
-    with zipfile.ZipFile(spool) as archive:  # a name cannot climb out of its folder
-        assert "0002_second.png/report.json" in archive.namelist() and info["omitted"] == []
+    rows = [row, {**row, "filename": "../../second.png"}, {**row, "filename": "third.png"}]
+
+    def zipped(limit: int) -> tuple[dict, list[str]]:
+        spool = io.BytesIO()
+        info = batches.write_batch_zip(spool, rows, {"results": rows}, bucket, "batches/x/batch.zip", limit)  # type: ignore[arg-type]
+        with zipfile.ZipFile(spool) as archive:
+            return info, sorted(archive.namelist())
+
+    info, names = zipped(3 * report + report_zip)  # every report.json, one report.zip
+    assert names == [
+        "0001_small.png/report.json",
+        "0001_small.png/report.zip",
+        "0002_second.png/report.json",  # a name cannot climb out of its folder
+        "0003_third.png/report.json",
+        "batch_summary.json",
+    ]
+    assert info["omitted"] == [] and info["omitted_report_zips"] == ["../../second.png", "third.png"]
+    assert info["report_bytes"] == 3 * report + report_zip
+    info, names = zipped(2 * report)  # not even every report.json
+    assert info["omitted"] == ["third.png"] and len(info["omitted_report_zips"]) == 2
+    assert names == ["0001_small.png/report.json", "0002_second.png/report.json", "batch_summary.json"]
 
 
 def test_a_summary_that_cannot_be_written_fails_the_batch_with_a_failed_status(engine):

@@ -44,9 +44,10 @@ BATCH_STATUS_SCHEMA = "vforensics.batch_status/1"
 #: the most items one manifest may hold; a Distributed Map could take far more, but one
 #: summary pass reads every record and report in one Lambda invocation (15 minutes at most)
 MAX_ITEMS = 10_000
-#: batch.zip stops taking reports at this many bytes (what a person downloads in one go; an
-#: item left out is listed in the summary's ``zip.omitted`` and its files stay in analyses/)
-ZIP_MAX_BYTES = 256 * 1024 * 1024
+#: batch.zip stops taking reports at this many bytes: every report.json first, then report.zips
+#: (about 24 MB each for a 1.3 MP photo) in manifest order; what is left out is named in the
+#: summary's ``zip`` and stays under analyses/. 1 GiB: one download, and the function's 2 GB /tmp
+ZIP_MAX_BYTES = 1024 * 1024 * 1024
 #: a batch id is part of S3 keys and of the execution name (80 characters at most)
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _BATCH_GET_LIMIT = 100  # keys per DynamoDB BatchGetItem
@@ -411,33 +412,47 @@ def _safe(name: str) -> str:
 def write_batch_zip(
     out: IO[bytes], rows: list[SummaryRow], summary: dict[str, Any], bucket: str, zip_key: str, max_bytes: int
 ) -> dict[str, Any]:
-    """Write batch.zip into ``out``: per completed item ``<nnnn>_<name>/report.json`` and
-    ``report.zip``, while the reports added so far stay under ``max_bytes``; then
-    ``batch_summary.json``. Returns what it holds (bytes, omitted file names, the limit).
+    """Write batch.zip into ``out``: ``<nnnn>_<name>/report.json`` of every completed item, then
+    its ``report.zip`` (maps, heatmaps, views), while the files added stay under ``max_bytes``;
+    then ``batch_summary.json``. Returns what it holds: ``report_bytes``, ``max_bytes``,
+    ``omitted`` (items left out entirely) and ``omitted_report_zips`` (items with report.json only).
 
-    report.zip is stored (it is compressed already), report.json deflated. An item whose files
-    would pass the limit is left out whole and named in ``omitted``.
+    Every report.json comes first because it is what a reader of the summary needs (tens of KB
+    each); a report.zip is megabytes (about 24 MB for a 1.3 MP photo with all its images), so
+    those are added in manifest order until the limit, and the rest stay under analyses/.
+    report.zip is stored (it is compressed already), report.json deflated.
     """
-    total, omitted = 0, []
+    total, omitted, omitted_zips = 0, [], []
+    included: list[tuple[SummaryRow, str, str]] = []
     with zipfile.ZipFile(out, "w") as archive:
         for row, folder in zip(rows, item_folders(rows), strict=True):
             if row["status"] != "success":
                 continue
             prefix = row["report_key"].rsplit("/", 1)[0] + "/"
             report = aws.get_object(bucket, prefix + layout.REPORT)
-            try:
-                report_zip: bytes | None = aws.get_object(bucket, prefix + layout.ZIP)
-            except Exception:  # a report without its zip still belongs in the batch
-                report_zip = None
-            size = len(report) + len(report_zip or b"")
-            if total + size > max_bytes:
+            if total + len(report) > max_bytes:
                 omitted.append(row["filename"])
                 continue
-            total += size
+            total += len(report)
             archive.writestr(f"{folder}/{layout.REPORT}", report, compress_type=zipfile.ZIP_DEFLATED)
-            if report_zip is not None:
-                archive.writestr(f"{folder}/{layout.ZIP}", report_zip, compress_type=zipfile.ZIP_STORED)
-        info = {"key": zip_key, "report_bytes": total, "max_bytes": max_bytes, "omitted": omitted}
+            included.append((row, folder, prefix))
+        for row, folder, prefix in included:
+            head = aws.head_object(bucket, prefix + layout.ZIP)
+            if head is None:  # a report without its zip (expired) still belongs in the batch
+                continue
+            if total + int(head["ContentLength"]) > max_bytes:
+                omitted_zips.append(row["filename"])
+                continue
+            report_zip = aws.get_object(bucket, prefix + layout.ZIP)
+            total += len(report_zip)
+            archive.writestr(f"{folder}/{layout.ZIP}", report_zip, compress_type=zipfile.ZIP_STORED)
+        info = {
+            "key": zip_key,
+            "report_bytes": total,
+            "max_bytes": max_bytes,
+            "omitted": omitted,
+            "omitted_report_zips": omitted_zips,
+        }
         archive.writestr(
             layout.BATCH_SUMMARY, json.dumps({**summary, "zip": info}, indent=2), compress_type=zipfile.ZIP_DEFLATED
         )
