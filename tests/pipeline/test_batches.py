@@ -142,6 +142,13 @@ def test_an_analysis_that_never_ends_is_a_timeout_row_not_a_failed_batch(engine,
     fresh = _upload(engine, f"t/batch/{run}/fresh.png", encode(natural_rgb(256, 192, seed=5), "PNG"), "fresh.png")
     stuck = _upload(engine, f"t/batch/{run}/stuck.png", encode(natural_rgb(256, 192, seed=6), "PNG"), "same.png")
     stuck_id = analysis_id_for(stuck["bucket"], stuck["key"], stuck["etag"])
+    listed = batches.manifest_items_from_prefix(engine.resources.uploads_bucket, f"t/batch/{run}/")
+    assert [(i["key"], i["etag"], i["file_name"]) for i in listed] == [
+        (fresh["key"], fresh["etag"], "fresh.png"),
+        (stuck["key"], stuck["etag"], "stuck.png"),
+    ]
+    with pytest.raises(batches.BatchError, match="no objects"):
+        batches.manifest_items_from_prefix(engine.resources.uploads_bucket, f"t/batch/{run}/none/")
     aws.client("dynamodb").put_item(  # what Claim writes for an execution that then vanished
         TableName=engine.resources.table_name,
         Item={
