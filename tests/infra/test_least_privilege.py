@@ -34,7 +34,13 @@ NAMES = {
     "AnalysesTable": "vf-analyses",
     "RequestsTable": "vf-requests",
 }
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "vf-stack",
+}
 UPLOADS, RESULTS = f"arn:aws:s3:::{NAMES['UploadsBucket']}", f"arn:aws:s3:::{NAMES['ResultsBucket']}"
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NAMES['AnalysesTable']}"
 REQUESTS = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NAMES['RequestsTable']}"
@@ -262,9 +268,18 @@ def _role_of(function: str) -> str:
     return _function_roles()[function]
 
 
-def _machine_role() -> str:
-    (machine,) = [r for r in _transformed()["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+def _machine_role(logical_id: str = "AnalysisStateMachine") -> str:
+    machine = _transformed()["Resources"][logical_id]
+    assert machine["Type"] == "AWS::StepFunctions::StateMachine", logical_id
     return machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+
+
+def _machine_roles() -> set[str]:
+    return {
+        r["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        for r in _transformed()["Resources"].values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+    }
 
 
 # --------------------------------------------------------------------------- the keys layout.py names
@@ -435,11 +450,13 @@ def test_table_writers_get_exactly_the_item_actions_they_call():
         _role_of("ExecutionFailedFunction"): _dynamodb_calls_in_code(pipeline / "execution_failed.py"),
         _machine_role(): _dynamodb_calls_in_asl(),
         _role_of("ApiFunction"): _dynamodb_calls_in_code(api / "status.py"),
+        _role_of("BatchSummaryFunction"): _dynamodb_calls_in_code(pipeline / "batches.py"),
     }
     wanted_on_requests = {_role_of("ApiFunction"): _dynamodb_calls_in_code(api / "uploads.py")}
     assert wanted[_role_of("ApiFunction")] == {"dynamodb:GetItem"}
     assert wanted_on_requests[_role_of("ApiFunction")] == {"dynamodb:GetItem", "dynamodb:PutItem"}
     # the scans above still find them
+    assert wanted[_role_of("BatchSummaryFunction")] == {"dynamodb:BatchGetItem"}
     assert wanted[_role_of("AggregateFunction")] == {"dynamodb:UpdateItem"}
     assert wanted[_role_of("ExecutionFailedFunction")] == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
     assert wanted[_machine_role()] == {"dynamodb:UpdateItem"}
@@ -482,10 +499,12 @@ def test_resource_star_only_for_the_documented_log_delivery_apis():
     for role in _roles():
         for s in _statements(role):
             if "*" in s["resources"]:
-                assert role == _machine_role(), f"{role}: {s['actions']} on *"
+                assert role in _machine_roles(), f"{role}: {s['actions']} on *"
                 assert set(s["actions"]) == LOG_DELIVERY, s["actions"]
-    starred = [s for s in _statements(_machine_role()) if "*" in s["resources"]]
-    assert len(starred) == 1  # Step Functions cannot log without it
+    assert len(_machine_roles()) == 2
+    for role in _machine_roles():
+        starred = [s for s in _statements(role) if "*" in s["resources"]]
+        assert len(starred) == 1, role  # Step Functions cannot log without it
 
 
 def test_extra_maps_the_analyzers_write_are_in_the_generator():
@@ -573,3 +592,85 @@ def test_the_stack_wide_checks_hold_with_the_moderation_hook_on():
         test_resource_star_only_for_the_documented_log_delivery_apis()
         test_table_writers_get_exactly_the_item_actions_they_call()
         test_each_analyzer_writes_only_its_own_result_and_images()
+
+
+# --------------------------------------------------------------------------- batches
+
+BATCH = "b-1"
+MANAGED_SYNC_RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+
+
+def _batch_keys() -> dict[str, str]:
+    return {
+        "manifest": layout.batch_manifest_key(BATCH),
+        "status": layout.batch_status_key(BATCH),
+        "summary": layout.batch_summary_key(BATCH),
+        "zip": layout.batch_zip_key(BATCH),
+    }
+
+
+def test_batch_summary_reads_records_and_reports_and_writes_only_the_batch_outputs():
+    pipeline = REPO / "layers" / "vforensics" / "vforensics" / "pipeline"
+    role = _role_of("BatchSummaryFunction")
+    keys = _batch_keys()
+    assert allowed(role, "s3:GetObject", _obj(keys["manifest"]))
+    for key in (layout.analysis_prefix(AID) + layout.REPORT, layout.analysis_prefix(AID) + layout.ZIP):
+        assert allowed(role, "s3:GetObject", _obj(key)), key
+        assert not allowed(role, "s3:PutObject", _obj(key)), key
+    for name in ("summary", "zip", "status"):
+        assert allowed(role, "s3:PutObject", _obj(keys[name])), name
+    assert allowed(role, "s3:AbortMultipartUpload", _obj(keys["zip"]))  # boto3 aborts a failed multipart upload
+    assert not allowed(role, "s3:PutObject", _obj(keys["manifest"]))  # the caller's, never rewritten
+    assert not allowed(role, "s3:PutObject", _obj("batches/b-1/other.json"))
+    for key in (layout.result_key(AID, "ela"), layout.analysis_prefix(AID) + layout.map_name("ela")):
+        assert _actions_on(role, _obj(key), "s3") == set(), key
+    assert _actions_on(role, f"{UPLOADS}/photo.jpg", "s3") == set()
+    assert _calls_in_code(pipeline / "batches.py", "stepfunctions") == {
+        "states:StartExecution"
+    }  # start_batch: the API's
+    assert _actions_on(role, _ref("AnalysisStateMachine"), "states") == set()
+    assert not any(a.startswith("events:") for s in _statements(role) for a in s["actions"])
+
+
+def test_batch_machine_starts_and_watches_only_analyses_and_its_own_map_children():
+    role = _machine_role("BatchStateMachine")
+    analysis = _ref("AnalysisStateMachine")  # the evaluator's !Ref AnalysisStateMachine (its ARN)
+    analysis_run = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{analysis}-Name:b-1-0"
+    itself = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:vf-stack-batch"
+    child = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:vf-stack-batch/BatchItems:1a2b"
+    assert _actions_on(role, analysis, "states") == {"states:StartExecution"}
+    assert _actions_on(role, analysis_run, "states") == {"states:DescribeExecution", "states:StopExecution"}
+    assert _actions_on(role, itself, "states") == {"states:StartExecution"}
+    assert _actions_on(role, child, "states") == {"states:DescribeExecution", "states:StopExecution"}
+    for other in (
+        f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:other",
+        f"arn:aws:states:{REGION}:{ACCOUNT}:execution:other:run-1",
+    ):
+        assert _actions_on(role, other, "states") == set(), other
+    assert _actions_on(role, MANAGED_SYNC_RULE, "events") == {
+        "events:PutTargets",
+        "events:PutRule",
+        "events:DescribeRule",
+    }
+    assert _actions_on(role, f"arn:aws:events:{REGION}:{ACCOUNT}:rule/other", "events") == set()
+    keys = _batch_keys()
+    assert _actions_on(role, _obj(keys["manifest"]), "s3") == {"s3:GetObject"}
+    assert _actions_on(role, _obj(keys["status"]), "s3") == {"s3:PutObject"}  # RecordRunning, RecordBatchFailure
+    for key in (
+        keys["summary"],
+        keys["zip"],
+        layout.analysis_prefix(AID) + layout.REPORT,
+        layout.result_key(AID, "ela"),
+    ):
+        assert _actions_on(role, _obj(key), "s3") == set(), key
+    assert _actions_on(role, f"{UPLOADS}/photo.jpg", "s3") == set()
+    functions = {f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{_ref(f)}": f for f in _function_roles()}
+    invocable = {name for arn, name in functions.items() if allowed(role, "lambda:InvokeFunction", arn)}
+    assert invocable == {"BatchSummaryFunction"}
+
+
+def test_the_batch_asl_uses_only_the_integrations_the_role_grants():
+    """Every service integration of statemachine/batch.asl.json is one the role above is checked for."""
+    text = (REPO / "statemachine" / "batch.asl.json").read_text()
+    integrations = set(re.findall(r'"arn:aws:states:::([\w:.-]+)"', text))
+    assert integrations == {"s3:getObject", "states:startExecution.sync:2", "aws-sdk:s3:putObject"}

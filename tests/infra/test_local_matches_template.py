@@ -2,7 +2,18 @@
 
 from cfnlint.decode import decode_str
 
-from vforensics.local.deployment import EVENT_FUNCTIONS, FUNCTIONS, HTTP_FUNCTIONS, LocalResources, substitutions
+from vforensics.local.deployment import (
+    BATCH_FUNCTIONS,
+    BATCH_STATE_MACHINE_FILE,
+    EVENT_FUNCTIONS,
+    FUNCTIONS,
+    HTTP_FUNCTIONS,
+    STATE_MACHINE_FILE,
+    BatchSettings,
+    LocalResources,
+    batch_substitutions,
+    substitutions,
+)
 
 
 def _template(root):
@@ -14,8 +25,8 @@ def _template(root):
 def test_every_function_has_the_same_code_and_handler(root):
     resources = _template(root)["Resources"]
     declared = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
-    local = {f.logical_id: f for f in (*FUNCTIONS, *EVENT_FUNCTIONS, *HTTP_FUNCTIONS)}
-    assert len(local) == len(FUNCTIONS) + len(EVENT_FUNCTIONS) + len(HTTP_FUNCTIONS)
+    local = {f.logical_id: f for f in (*FUNCTIONS, *EVENT_FUNCTIONS, *HTTP_FUNCTIONS, *BATCH_FUNCTIONS)}
+    assert len(local) == len(FUNCTIONS) + len(EVENT_FUNCTIONS) + len(HTTP_FUNCTIONS) + len(BATCH_FUNCTIONS)
     assert set(declared) == set(local)
     for name, props in declared.items():
         assert (root / local[name].code_uri / "app.py").is_file()
@@ -39,8 +50,13 @@ def _assert_image_runs(root, resource, spec):
                 assert (root / source).exists(), f"the Dockerfile copies {source}, which is not in the repository"
 
 
-def test_the_state_machine_gets_the_same_substitution_keys(root):
+def test_the_state_machines_get_the_same_substitution_keys(root):
     resources = _template(root)["Resources"]
-    machine = next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::Serverless::StateMachine")
-    assert set(machine["DefinitionSubstitutions"]) == set(substitutions(LocalResources()))
-    assert machine["DefinitionUri"] == "statemachine/analysis.asl.json"
+    machines = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::Serverless::StateMachine"}
+    assert set(machines) == {"AnalysisStateMachine", "BatchStateMachine"}
+    analysis, batch = machines["AnalysisStateMachine"], machines["BatchStateMachine"]
+    assert set(analysis["DefinitionSubstitutions"]) == set(substitutions(LocalResources()))
+    assert analysis["DefinitionUri"] == STATE_MACHINE_FILE
+    assert set(batch["DefinitionSubstitutions"]) == set(batch_substitutions("arn", BatchSettings()))
+    assert batch["DefinitionUri"] == BATCH_STATE_MACHINE_FILE
+    assert batch["DefinitionSubstitutions"]["AnalysisStateMachineArn"] == {"Ref": "AnalysisStateMachine"}

@@ -177,6 +177,7 @@ def test_results_are_versioned_and_expire_by_parameter():
     by_prefix = {r.get("Prefix"): r for r in rules if "ExpirationInDays" in r}
     assert by_prefix["analyses/"]["ExpirationInDays"] == {"Ref": "ResultsRetentionDays"}
     assert by_prefix["work/"]["ExpirationInDays"] == 7
+    assert by_prefix["batches/"]["ExpirationInDays"] == {"Ref": "ResultsRetentionDays"}  # manifests, zips
     assert _parameter("ResultsRetentionDays")["Default"] == 90
     noncurrent = [r for r in rules if "NoncurrentVersionExpiration" in r]
     assert noncurrent and all("Prefix" not in r for r in noncurrent), "old versions must expire bucket-wide"

@@ -9,7 +9,7 @@ from cfnlint.decode import decode_str
 from tests.infra.test_template import PLACEHOLDER, _fake_value, _run, _tool
 from tools import generate_deployment
 from vforensics.analyzers import ANALYZERS, registry
-from vforensics.local.deployment import EVENT_FUNCTIONS, FUNCTIONS, HTTP_FUNCTIONS
+from vforensics.local.deployment import BATCH_FUNCTIONS, EVENT_FUNCTIONS, FUNCTIONS, HTTP_FUNCTIONS
 
 
 def test_generated_files_are_up_to_date():
@@ -30,7 +30,7 @@ def test_template_state_machine_and_events_name_only_registered_analyzers(root):
     branches = asl["States"]["Analyze"]["Branches"]
     assert [b["States"][b["StartAt"]]["Parameters"]["analyzer"] for b in branches] == list(registry.SPECS)
     assert {p.stem.removeprefix("analyzer-") for p in (root / "events").glob("analyzer-*.json")} == names
-    assert {f.logical_id for f in (*FUNCTIONS, *EVENT_FUNCTIONS, *HTTP_FUNCTIONS)} == functions
+    assert {f.logical_id for f in (*FUNCTIONS, *EVENT_FUNCTIONS, *HTTP_FUNCTIONS, *BATCH_FUNCTIONS)} == functions
     assert set(ANALYZERS) == names
 
 

@@ -15,6 +15,7 @@ from vforensics.analyzers.registry import ANALYZER_SPECS
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STATE_MACHINE_FILE = "statemachine/analysis.asl.json"
+BATCH_STATE_MACHINE_FILE = "statemachine/batch.asl.json"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ EXECUTION_FAILED, MODERATION = EVENT_FUNCTIONS
 API_FUNCTION = FunctionSpec("ApiFunction", "functions/api", "app.handler")
 HTTP_FUNCTIONS = (API_FUNCTION,)
 
+#: functions the batch state machine invokes (statemachine/batch.asl.json)
+BATCH_FUNCTIONS = (FunctionSpec("BatchSummaryFunction", "functions/batch_summary", "app.handler"),)
+
 
 @dataclass(frozen=True)
 class LocalResources:
@@ -63,6 +67,20 @@ class LocalResources:
     state_machine_name: str = "vf-local-analysis"
     moderation_rule: str = "vf-local-moderation"  # template: ModerationRule
     moderation_queue: str = "vf-local-moderation"  # template: ModerationQueue
+    batch_state_machine_name: str = "vf-local-batch"
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """The batch template parameters (BatchMaxConcurrency, ...), as the ASL's substitutions.
+
+    The local defaults poll every second instead of 10 s; a test shortens the deadline to
+    see an analysis that never ends become a TIMEOUT row."""
+
+    max_concurrency: int = 4
+    tolerated_failure_percentage: int = 10
+    poll_seconds: int = 1
+    deadline_seconds: int = 120
 
 
 def substitutions(resources: LocalResources) -> dict[str, str]:
@@ -70,6 +88,17 @@ def substitutions(resources: LocalResources) -> dict[str, str]:
     subs = {f"{f.logical_id}Arn": f.arn for f in FUNCTIONS}
     subs["AnalysesTableName"] = resources.table_name
     subs["EventBusName"] = resources.event_bus_name
+    return subs
+
+
+def batch_substitutions(analysis_state_machine_arn: str, settings: BatchSettings) -> dict[str, str]:
+    """Values for every ``${Placeholder}`` of the batch ASL (template: BatchStateMachine)."""
+    subs = {f"{f.logical_id}Arn": f.arn for f in BATCH_FUNCTIONS}
+    subs["AnalysisStateMachineArn"] = analysis_state_machine_arn
+    subs["BatchMaxConcurrency"] = str(settings.max_concurrency)
+    subs["BatchToleratedFailurePercentage"] = str(settings.tolerated_failure_percentage)
+    subs["BatchPollSeconds"] = str(settings.poll_seconds)
+    subs["BatchDeadlineSeconds"] = str(settings.deadline_seconds)
     return subs
 
 
@@ -87,9 +116,11 @@ def project_root() -> Path:
     )
 
 
-def render_definition(root: Path, resources: LocalResources) -> str:
-    text = (root / STATE_MACHINE_FILE).read_text()
-    for key, value in substitutions(resources).items():
+def render_definition(
+    root: Path, resources: LocalResources, file: str = STATE_MACHINE_FILE, subs: dict[str, str] | None = None
+) -> str:
+    text = (root / file).read_text()
+    for key, value in (substitutions(resources) if subs is None else subs).items():
         text = text.replace("${" + key + "}", value)
     if "${" in text:
         raise RuntimeError("the ASL has a ${Placeholder} without a local substitution")

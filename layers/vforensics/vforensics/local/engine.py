@@ -3,7 +3,8 @@
 ``LocalEngine`` starts moto in server mode on a free loopback port (real HTTP, real boto3
 clients), turns on moto's ASL interpreter, routes Lambda Task states to the project's own
 handlers (``lambda_router``), and creates the buckets, table and state machine of
-template.yaml. Everything the handlers do goes through boto3 to ``AWS_ENDPOINT_URL``.
+template.yaml (the batch state machine too: ``run_batch``). Everything the handlers do goes
+through boto3 to ``AWS_ENDPOINT_URL``.
 When an execution stops (failed, timed out, aborted), ``wait`` hands Step Functions' status
 change event to the ExecutionFailed handler, as the template's rule does. With
 ``enable_moderation`` (off by default, as in the template), the template's ModerationRule is
@@ -22,10 +23,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vforensics.local import deployment, faults, lambda_router
-from vforensics.local.deployment import ACCOUNT, EXECUTION_FAILED, MODERATION, REGION, LocalResources
+from vforensics.local import deployment, faults, lambda_router, moto_fixes
+from vforensics.local.deployment import ACCOUNT, EXECUTION_FAILED, MODERATION, REGION, BatchSettings, LocalResources
 from vforensics.local.events import execution_status_change_event
-from vforensics.pipeline import aws, moderation
+from vforensics.pipeline import aws, batches, moderation
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -48,6 +49,8 @@ class LocalEngine:
         self.quiet = quiet
         self.endpoint: str | None = None
         self.state_machine_arn: str | None = None
+        self.batch_state_machine_arn: str | None = None
+        self._batch_machines: set[str] = set()
         self._server: ThreadedMotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self.moderation_queue_url: str | None = None
@@ -100,7 +103,8 @@ class LocalEngine:
             os.environ[name] = value
         aws.client.cache_clear()
         lambda_router.install()
-        for spec in (*deployment.FUNCTIONS, *deployment.EVENT_FUNCTIONS):
+        moto_fixes.install()  # states:startExecution(.sync:2), which the batch ASL uses
+        for spec in (*deployment.FUNCTIONS, *deployment.EVENT_FUNCTIONS, *deployment.BATCH_FUNCTIONS):
             lambda_router.register(spec.name, lambda_router.load_handler(self.root, spec.code_uri, spec.handler))
         self._create_resources()
 
@@ -130,6 +134,7 @@ class LocalEngine:
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
             )
         self.state_machine_arn = self.create_state_machine(r.state_machine_name)
+        self.batch_state_machine_arn = self.create_batch_state_machine(r.batch_state_machine_name)
 
     def create_state_machine(self, name: str, timeout_seconds: int | None = None) -> str:
         """Deploy the ASL as ``name``; ``timeout_seconds`` replaces its top-level TimeoutSeconds
@@ -143,6 +148,36 @@ class LocalEngine:
             type="STANDARD",
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/vf-local-state-machine",
         )["stateMachineArn"]
+
+    def create_batch_state_machine(self, name: str, settings: BatchSettings | None = None) -> str:
+        """Deploy statemachine/batch.asl.json as ``name``, its children being the analysis state
+        machine's executions; ``settings`` are the template's Batch* parameters (a test shortens
+        the deadline). The definition is the file as is, with only its substitutions filled."""
+        assert self.state_machine_arn is not None, "create the analysis state machine first"
+        subs = deployment.batch_substitutions(self.state_machine_arn, settings or BatchSettings())
+        definition = deployment.render_definition(self.root, self.resources, deployment.BATCH_STATE_MACHINE_FILE, subs)
+        arn: str = aws.client("stepfunctions").create_state_machine(
+            name=name,
+            definition=definition,
+            type="STANDARD",
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/vf-local-batch-state-machine",
+        )["stateMachineArn"]
+        self._batch_machines.add(arn)
+        return arn
+
+    def run_batch(
+        self,
+        batch_id: str,
+        items: list[batches.BatchItem],
+        state_machine_arn: str | None = None,
+        timeout_s: float = 900.0,
+    ) -> dict:
+        """Write the manifest, start the batch as the API would (pipeline.batches) and wait for
+        it; returns describe_execution's answer."""
+        bucket = self.resources.results_bucket
+        key = batches.write_manifest(bucket, batch_id, items)
+        arn = batches.start_batch(state_machine_arn or self.batch_state_machine_arn or "", batch_id, bucket, key)
+        return self.wait(arn, timeout_s=timeout_s, poll_s=0.2)
 
     # ---- running executions -------------------------------------------------------
 
@@ -158,7 +193,9 @@ class LocalEngine:
         while True:
             described = sfn.describe_execution(executionArn=execution_arn)
             if described["status"] != "RUNNING":
-                if described["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
+                # the template's rule sends ExecutionFailed analysis executions only, not batches
+                analysis = described["stateMachineArn"] not in self._batch_machines
+                if analysis and described["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
                     self.execution_stopped(described)
                 elif self.moderation_queue_url is not None:
                     self.deliver_moderation_events()

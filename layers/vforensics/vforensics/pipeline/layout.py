@@ -1,7 +1,8 @@
 """Where an analysis's files live in the results bucket (and in a local output folder).
 
 ``analyses/<id>/`` holds what users get (report.json, report.zip, maps/, heatmaps/, views/);
-``work/<id>/`` holds per-analyzer intermediate results and expires after a week.
+``work/<id>/`` holds per-analyzer intermediate results and expires after a week;
+``batches/<batch id>/`` holds a batch's manifest, status, summary and zip (pipeline/batches.py).
 In the uploads bucket, the API's presigned uploads go to ``uploads/<upload id>/<safe name>``.
 """
 
@@ -31,6 +32,32 @@ def view_name(analyzer: str, view: str) -> str:
 
 def result_key(analysis_id: str, analyzer: str) -> str:
     return f"{work_prefix(analysis_id)}{analyzer}.json"
+
+
+BATCH_MANIFEST = "manifest.json"
+BATCH_STATUS = "status.json"
+BATCH_SUMMARY = "batch_summary.json"
+BATCH_ZIP = "batch.zip"
+
+
+def batch_prefix(batch_id: str) -> str:
+    return f"batches/{batch_id}/"
+
+
+def batch_manifest_key(batch_id: str) -> str:
+    return batch_prefix(batch_id) + BATCH_MANIFEST
+
+
+def batch_status_key(batch_id: str) -> str:
+    return batch_prefix(batch_id) + BATCH_STATUS
+
+
+def batch_summary_key(batch_id: str) -> str:
+    return batch_prefix(batch_id) + BATCH_SUMMARY
+
+
+def batch_zip_key(batch_id: str) -> str:
+    return batch_prefix(batch_id) + BATCH_ZIP
 
 
 def safe_name(name: str) -> str:
