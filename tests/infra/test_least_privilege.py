@@ -388,7 +388,16 @@ def test_the_api_signs_uploads_under_its_prefix_and_reads_only_reports():
     for key in [*aggregate_outputs(), *analyzer_outputs("ela")]:
         assert not allowed(role, "s3:PutObject", _obj(key)), key
     assert not allowed(role, "s3:GetObject", _obj(layout.result_key(AID, "ela")))
-    assert not allowed(role, "s3:ListBucket", RESULTS) and not allowed(role, "s3:ListBucket", UPLOADS)
+    # listing only tells a missing upload or batch status (404) from a forbidden one (403)
+    assert allowed(role, "s3:ListBucket", RESULTS) and allowed(role, "s3:ListBucket", UPLOADS)
+    batch = "0" * 32
+    assert allowed(role, "s3:PutObject", _obj(layout.batch_manifest_key(batch)))
+    for key in (layout.batch_status_key(batch), layout.batch_summary_key(batch), layout.batch_zip_key(batch)):
+        assert allowed(role, "s3:GetObject", _obj(key)) and not allowed(role, "s3:PutObject", _obj(key)), key
+    machines = {
+        (a, r) for s in _statements(role) for a in s["actions"] if a.startswith("states:") for r in s["resources"]
+    }
+    assert machines == {("states:StartExecution", _ref("BatchStateMachine"))}
 
 
 def test_no_role_may_delete_or_reconfigure_a_bucket():

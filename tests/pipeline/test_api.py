@@ -216,3 +216,47 @@ def test_an_upload_whose_form_expired_unused_says_so(engine):
     time.sleep(2.1)
     expired = status.of_upload(settings, upload)
     assert expired.status == "FAILED" and expired.error and expired.error.code == "UPLOAD_EXPIRED"
+
+
+def _wait_for_batch(api, status_url: str, timeout_s: float = 240) -> dict:
+    deadline, state = time.monotonic() + timeout_s, {}
+    while time.monotonic() < deadline:
+        _, state = api("GET", status_url)
+        if state.get("status") in ("COMPLETED", "FAILED"):
+            return state
+        time.sleep(0.5)
+    return state
+
+
+def test_a_batch_of_the_callers_uploads_ends_with_a_summary_and_a_zip(api, engine):
+    upload_ids = []
+    for name, data in (("photo.jpg", _jpeg(5)), ("notes.jpg", b"not an image\n" * 8)):
+        _, ticket = api("POST", "/uploads", {"file_name": name, "content_type": "image/jpeg"})
+        assert _post_form(ticket, data).status_code in (200, 201, 204)
+        analyze_stored_object(engine, engine.resources.uploads_bucket, ticket["key"])  # as the uploads rule does
+        upload_ids.append(ticket["upload_id"])
+
+    status, accepted = api("POST", "/batches", {"upload_ids": [*upload_ids, upload_ids[0]]})
+    assert status == 202 and accepted["status"] == "SUBMITTED" and accepted["total_files"] == 2, accepted
+    assert len(accepted["batch_id"]) == 32
+    done = _wait_for_batch(api, accepted["status_url"])
+    assert done["status"] == "COMPLETED", done
+    summary = done["summary"]
+    assert (summary["total_files"], summary["successful"], summary["failed"]) == (2, 1, 1)
+    rows = {row["upload_id"]: row for row in summary["results"]}
+    assert rows[upload_ids[0]]["status"] == "success" and rows[upload_ids[0]]["verdict"]
+    assert rows[upload_ids[1]]["status"] == "failed" and rows[upload_ids[1]]["error"]["code"] == "UNSUPPORTED_FORMAT"
+    with urllib.request.urlopen(done["links"]["batch.zip"], timeout=30) as linked:  # noqa: S310 - moto's loopback URL
+        assert linked.read()[:2] == b"PK"
+
+    status, _ = api("GET", accepted["status_url"], caller=MALLORY)
+    assert status == 404
+    status, refused = api("POST", "/batches", {"upload_ids": upload_ids[:1]}, caller=MALLORY)
+    assert (status, refused["error"]["code"]) == (404, "NOT_FOUND")
+    _, unsent = api("POST", "/uploads", {"file_name": "later.jpg", "content_type": "image/jpeg"})
+    status, refused = api("POST", "/batches", {"upload_ids": [upload_ids[0], unsent["upload_id"]]})
+    assert (status, refused["error"]["code"]) == (409, "NOT_UPLOADED")
+    status, refused = api("POST", "/batches", {"upload_ids": []})
+    assert (status, refused["error"]["code"]) == (422, "VALIDATION_ERROR")
+    status, _ = api("GET", f"/batches/{'0' * 32}")
+    assert status == 404

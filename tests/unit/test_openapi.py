@@ -24,6 +24,9 @@ def test_the_document_is_valid_openapi_3_1_with_every_route_and_the_error_shape(
         ("/analyses/{analysis_id}", "get"),
         ("/metadata", "post"),
         ("/compare", "post"),
+        ("/analyze", "post"),
+        ("/batches", "post"),
+        ("/batches/{batch_id}", "get"),
     } <= routes
     error_ref = "#/components/schemas/ErrorBody"
     for path, method in routes - {("/health", "get")}:

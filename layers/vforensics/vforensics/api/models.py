@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,10 @@ UploadContentType = Literal["image/jpeg", "image/png", "image/gif", "image/bmp",
 #: 22 characters of URL-safe base64: 128 random bits (secrets.token_urlsafe(16))
 UPLOAD_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
 ANALYSIS_ID_PATTERN = r"^[0-9a-f]{64}$"
+#: 32 hex digits: 128 random bits (secrets.token_hex(16)); batch ids also name keys and an execution
+BATCH_ID_PATTERN = r"^[0-9a-f]{32}$"
+#: the most uploads one batch request may name (the manifest itself holds up to 10,000)
+MAX_BATCH_UPLOADS = 1_000
 Status = Literal["PENDING", "RUNNING", "COMPLETED", "FAILED"]
 
 
@@ -105,3 +109,34 @@ class CompareRequest(_Strict):
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
+
+
+class BatchRequest(_Strict):
+    upload_ids: list[Annotated[str, Field(pattern=UPLOAD_ID_PATTERN)]] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_UPLOADS,
+        description="uploads of this caller whose files have arrived; repeated ids count once",
+    )
+
+
+class BatchAccepted(BaseModel):
+    batch_id: str = Field(pattern=BATCH_ID_PATTERN)
+    status: Literal["SUBMITTED"]
+    total_files: int
+    status_url: str
+
+
+class BatchState(BaseModel):
+    """A batch's progress, and when COMPLETED its batch_summary.json with links to it and batch.zip."""
+
+    batch_id: str
+    status: Literal["SUBMITTED", "RUNNING", "COMPLETED", "FAILED"]
+    total_files: int
+    pending: int | None = None
+    successful: int | None = None
+    failed: int | None = None
+    updated_at: str
+    error: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    links: dict[str, str] = Field(default_factory=dict)
+    links_expire_at: str | None = None

@@ -17,13 +17,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from vforensics import __version__
-from vforensics.api import callers, files, status, uploads
+from vforensics.api import batches, callers, files, status, uploads
 from vforensics.api.errors import ApiError
 from vforensics.api.models import (
     ANALYSIS_ID_PATTERN,
+    BATCH_ID_PATTERN,
     UPLOAD_ID_PATTERN,
     AnalysisStatus,
     AnalyzeRequest,
+    BatchAccepted,
+    BatchRequest,
+    BatchState,
     CompareRequest,
     ErrorBody,
     FileRef,
@@ -146,6 +150,35 @@ def post_compare(request: Annotated[CompareRequest, Body()]) -> dict[str, Any]:
 
     loaded = [files.load(settings(), _owner(), ref) for ref in (request.a, request.b)]
     return compare(*(Media.from_bytes(data, name) for name, data in loaded)).report
+
+
+@app.post(
+    "/batches",
+    summary="Analyse many uploads as one batch",
+    description=(
+        "Every upload must be this caller's and its file must have arrived. The batch runs the same analysis "
+        "for each (an upload already analysed is not analysed twice) and ends with batch_summary.json and "
+        "batch.zip; a file that cannot be analysed is a failed row, never a failed batch."
+    ),
+    tags=["batches"],
+    responses={
+        202: {"description": "the batch started", "content": {"application/json": {"model": BatchAccepted}}},
+        **_errors(401, 404, 409, 422, 500),
+    },
+)
+def post_batch(request: Annotated[BatchRequest, Body()]) -> Response[BatchAccepted]:
+    accepted = batches.create(settings(), _owner(), request)
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=accepted)
+
+
+@app.get(
+    "/batches/<batch_id>",
+    summary="A batch's progress, and its summary when done",
+    tags=["batches"],
+    responses=_errors(401, 404, 422),
+)
+def get_batch(batch_id: Annotated[str, Path(pattern=BATCH_ID_PATTERN)]) -> BatchState:
+    return batches.state(settings(), _owner(), batch_id)
 
 
 @app.exception_handler(ApiError)

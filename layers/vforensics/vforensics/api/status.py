@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
-from vforensics.api import uploads
+from vforensics.api import links, uploads
 from vforensics.api.errors import not_found
 from vforensics.api.models import AnalysisStatus, ErrorCause
 from vforensics.api.settings import ApiSettings
@@ -33,7 +32,7 @@ def of_upload(settings: ApiSettings, upload: Upload) -> AnalysisStatus:
         expired = _status(upload, None, "FAILED", "nothing was uploaded before the form expired")
         expired.error = ErrorCause(
             code="UPLOAD_EXPIRED",
-            reason=f"the upload form expired at {_iso(upload['form_expires_at'])}; ask POST /uploads for a new one",
+            reason=f"the form expired at {links.iso(upload['form_expires_at'])}; ask POST /uploads for a new one",
         )
         return expired
     if head is None:
@@ -66,10 +65,8 @@ def _with_record(settings: ApiSettings, upload: Upload, analysis_id: str) -> Ana
     prefix = layout.analysis_prefix(analysis_id)
     status.report = json.loads(aws.get_object(bucket, prefix + layout.REPORT))
     names = [layout.REPORT, layout.ZIP, *report_files(status.report)]
-    status.links = {name: _presigned_get(bucket, prefix + name, settings.link_ttl_s) for name in names}
-    status.links_expire_at = datetime.fromtimestamp(time.time() + settings.link_ttl_s, UTC).isoformat(
-        timespec="seconds"
-    )
+    status.links = {name: links.presigned_get(bucket, prefix + name, settings.link_ttl_s) for name in names}
+    status.links_expire_at = links.iso(time.time() + settings.link_ttl_s)
     return status
 
 
@@ -116,16 +113,4 @@ def _status(upload: Upload, analysis_id: str | None, state: str, detail: str) ->
         status=state,  # type: ignore[arg-type]
         detail=detail,
         status_url=f"/uploads/{upload['upload_id']}",
-    )
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
-
-
-def _presigned_get(bucket: str, key: str, ttl_s: int) -> str:
-    return str(
-        aws.client("s3", signature_version="s3v4").generate_presigned_url(
-            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl_s
-        )
     )

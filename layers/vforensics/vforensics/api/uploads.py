@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import UTC, datetime
 from typing import TypedDict
 
+from vforensics.api import links
 from vforensics.api.errors import not_found
 from vforensics.api.models import UploadRequest, UploadTicket
 from vforensics.api.settings import ApiSettings
@@ -61,7 +61,7 @@ def create(settings: ApiSettings, owner: str, request: UploadRequest, status_url
         key=key,
         url=form["url"],
         fields=form["fields"],
-        expires_at=_iso(now + settings.upload_ttl_s),
+        expires_at=links.iso(now + settings.upload_ttl_s),
         max_bytes=settings.max_bytes,
         status_url=status_url.format(upload_id=upload_id),
     )
@@ -77,7 +77,7 @@ def store(settings: ApiSettings, owner: str, file_name: str, data: bytes) -> Upl
     _record(settings, owner, upload_id, key, file_name, content_type, now, form_ttl_s=0)
     aws.put_bytes(settings.uploads_bucket, key, data, content_type)
     return Upload(upload_id=upload_id, owner=owner, key=key, file_name=file_name, content_type=content_type,
-                  created_at=_iso(now), form_expires_at=int(now))  # fmt: skip
+                  created_at=links.iso(now), form_expires_at=int(now))  # fmt: skip
 
 
 def _record(
@@ -99,7 +99,7 @@ def _record(
             "key": {"S": key},
             "file_name": {"S": file_name},
             "content_type": {"S": content_type},
-            "created_at": {"S": _iso(now)},
+            "created_at": {"S": links.iso(now)},
             "form_expires_at": {"N": str(int(now) + form_ttl_s)},
             records.TTL_ATTRIBUTE: {"N": str(records.expires_at(settings.pipeline.retention_days, now))},
         },
@@ -125,7 +125,3 @@ def find(settings: ApiSettings, owner: str, upload_id: str) -> Upload:
         created_at=item["created_at"]["S"],
         form_expires_at=int(item["form_expires_at"]["N"]),
     )
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")

@@ -107,6 +107,8 @@ class LocalEngine:
         for spec in (*deployment.FUNCTIONS, *deployment.EVENT_FUNCTIONS, *deployment.BATCH_FUNCTIONS):
             lambda_router.register(spec.name, lambda_router.load_handler(self.root, spec.code_uri, spec.handler))
         self._create_resources()
+        self._saved_env.setdefault("VF_BATCH_STATE_MACHINE_ARN", os.environ.get("VF_BATCH_STATE_MACHINE_ARN"))
+        os.environ["VF_BATCH_STATE_MACHINE_ARN"] = self.batch_state_machine_arn or ""  # the API starts batches
 
     def stop(self) -> None:
         faults.clear()
