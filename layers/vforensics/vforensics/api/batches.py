@@ -11,21 +11,17 @@ from __future__ import annotations
 import secrets
 import time
 
-from vforensics.api import links, uploads
+from vforensics.api import links, ownership, uploads
 from vforensics.api.errors import ApiError, not_found
 from vforensics.api.models import BatchAccepted, BatchRequest, BatchState
 from vforensics.api.settings import ApiSettings
-from vforensics.pipeline import aws, batches, records
+from vforensics.pipeline import aws, batches
 
 BATCH_ID_BYTES = 16
 
 
 def new_batch_id() -> str:
     return secrets.token_hex(BATCH_ID_BYTES)
-
-
-def _key(batch_id: str) -> dict[str, dict[str, str]]:
-    return {"request_id": {"S": f"batch/{batch_id}"}}
 
 
 def create(settings: ApiSettings, owner: str, request: BatchRequest) -> BatchAccepted:
@@ -54,18 +50,7 @@ def create(settings: ApiSettings, owner: str, request: BatchRequest) -> BatchAcc
         raise ApiError("NOT_UPLOADED", f"{len(missing)} upload(s) have no file yet: {shown}")
     batch_id = new_batch_id()
     now = time.time()
-    aws.client("dynamodb").put_item(
-        TableName=settings.requests_table,
-        Item={
-            **_key(batch_id),
-            "kind": {"S": "batch"},
-            "owner": {"S": owner},
-            "total_files": {"N": str(len(items))},
-            "created_at": {"S": links.iso(now)},
-            records.TTL_ATTRIBUTE: {"N": str(records.expires_at(settings.pipeline.retention_days, now))},
-        },
-        ConditionExpression="attribute_not_exists(request_id)",
-    )
+    ownership.record(settings, f"batch/{batch_id}", owner, {"total_files": {"N": str(len(items))}}, now)
     bucket = settings.pipeline.results_bucket
     manifest_key = batches.write_manifest(bucket, batch_id, items)
     batches.start_batch(settings.batch_state_machine_arn, batch_id, bucket, manifest_key)
@@ -75,13 +60,7 @@ def create(settings: ApiSettings, owner: str, request: BatchRequest) -> BatchAcc
 
 
 def state(settings: ApiSettings, owner: str, batch_id: str) -> BatchState:
-    item = (
-        aws.client("dynamodb")
-        .get_item(TableName=settings.requests_table, Key=_key(batch_id), ConsistentRead=True)
-        .get("Item")
-    )
-    if not item or item.get("owner", {}).get("S") != owner:
-        raise not_found("batch")
+    item = ownership.owned(settings, owner, f"batch/{batch_id}", "batch")
     bucket = settings.pipeline.results_bucket
     current = batches.batch_status(bucket, batch_id)
     if current is None:

@@ -13,13 +13,12 @@ import secrets
 import time
 from typing import TypedDict
 
-from vforensics.api import links
-from vforensics.api.errors import not_found
+from vforensics.api import links, ownership
 from vforensics.api.models import UploadRequest, UploadTicket
 from vforensics.api.settings import ApiSettings
 from vforensics.media.image import check_type
 from vforensics.media.sniff import HEADER_BYTES
-from vforensics.pipeline import aws, layout, records
+from vforensics.pipeline import aws, layout
 
 UPLOAD_ID_BYTES = 16
 
@@ -37,10 +36,6 @@ class Upload(TypedDict):
 
 def new_upload_id() -> str:
     return secrets.token_urlsafe(UPLOAD_ID_BYTES)
-
-
-def request_key(upload_id: str) -> dict[str, dict[str, str]]:
-    return {"request_id": {"S": f"upload/{upload_id}"}}
 
 
 def create(settings: ApiSettings, owner: str, request: UploadRequest, status_url: str) -> UploadTicket:
@@ -90,32 +85,18 @@ def _record(
     now: float,
     form_ttl_s: int,
 ) -> None:
-    aws.client("dynamodb").put_item(
-        TableName=settings.requests_table,
-        Item={
-            **request_key(upload_id),
-            "kind": {"S": "upload"},
-            "owner": {"S": owner},
-            "key": {"S": key},
-            "file_name": {"S": file_name},
-            "content_type": {"S": content_type},
-            "created_at": {"S": links.iso(now)},
-            "form_expires_at": {"N": str(int(now) + form_ttl_s)},
-            records.TTL_ATTRIBUTE: {"N": str(records.expires_at(settings.pipeline.retention_days, now))},
-        },
-        ConditionExpression="attribute_not_exists(request_id)",
-    )
+    attributes = {
+        "key": {"S": key},
+        "file_name": {"S": file_name},
+        "content_type": {"S": content_type},
+        "form_expires_at": {"N": str(int(now) + form_ttl_s)},
+    }
+    ownership.record(settings, f"upload/{upload_id}", owner, attributes, now)
 
 
 def find(settings: ApiSettings, owner: str, upload_id: str) -> Upload:
     """The caller's upload, or 404 for an unknown id and for another caller's alike."""
-    item = (
-        aws.client("dynamodb")
-        .get_item(TableName=settings.requests_table, Key=request_key(upload_id), ConsistentRead=True)
-        .get("Item")
-    )
-    if not item or item.get("owner", {}).get("S") != owner:
-        raise not_found("upload")
+    item = ownership.owned(settings, owner, f"upload/{upload_id}", "upload")
     return Upload(
         upload_id=upload_id,
         owner=owner,
