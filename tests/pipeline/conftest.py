@@ -27,21 +27,27 @@ def moderation_queue(engine):
 
 
 def received_events(queue_url: str, analysis_id: str, wait_s: float = 5.0) -> list[dict]:
-    """EventBridge events for ``analysis_id`` delivered to the queue so far."""
+    """EventBridge events for ``analysis_id`` delivered to the queue so far.
+
+    Other tests' events are held invisible while the queue is scanned, so that a receive reaches
+    past them (a queue holding more than 10 of them would otherwise answer the same 10 each time),
+    and are made visible again at the end.
+    """
     sqs = aws.client("sqs")
-    found, deadline = [], time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-            event = json.loads(message["Body"])
-            if event["detail"].get("analysis_id") == analysis_id:
-                found.append(event)
-            else:  # another test's event: leave it for that test
-                sqs.change_message_visibility(
-                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-                continue
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        if found:
-            return found
-        time.sleep(0.1)
-    return found
+    found, held, deadline = [], [], time.monotonic() + wait_s
+    try:
+        while time.monotonic() < deadline:
+            for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+                event = json.loads(message["Body"])
+                if event["detail"].get("analysis_id") == analysis_id:
+                    found.append(event)
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                else:  # another test's event: leave it for that test
+                    held.append(message["ReceiptHandle"])
+            if found:
+                return found
+            time.sleep(0.1)
+        return found
+    finally:
+        for receipt in held:
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
