@@ -9,6 +9,7 @@ upload limit) whatever the client sends.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from typing import TypedDict
@@ -89,7 +90,7 @@ def _record(
         "key": {"S": key},
         "file_name": {"S": file_name},
         "content_type": {"S": content_type},
-        "form_expires_at": {"N": str(int(now) + form_ttl_s)},
+        "form_expires_at": {"N": str(math.ceil(now) + form_ttl_s)},
     }
     ownership.record(settings, f"upload/{upload_id}", owner, attributes, now)
 
