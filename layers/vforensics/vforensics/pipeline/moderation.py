@@ -164,6 +164,16 @@ def _parse(event: Any) -> dict[str, Any] | str:
     return dict(detail)
 
 
+def _not_actionable(exc: ClientError) -> str:
+    """Why an S3 error means the upload cannot be acted on (gone, or replaced); re-raises the
+    others, which a retry may fix."""
+    if _code(exc) in _MISSING:
+        return "the upload no longer exists"
+    if _code(exc) in _CHANGED:
+        return "the upload was replaced after the analysis (its new version has its own)"
+    raise exc
+
+
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -173,11 +183,7 @@ def _current(bucket: str, key: str, etag: str) -> str | None:
     try:
         aws.client("s3").head_object(Bucket=bucket, Key=key, IfMatch=f'"{etag.strip(chr(34))}"')
     except ClientError as exc:
-        if _code(exc) in _MISSING:
-            return "the upload no longer exists"
-        if _code(exc) in _CHANGED:
-            return "the upload was replaced after the analysis (its new version has its own)"
-        raise
+        return _not_actionable(exc)
     return None
 
 
@@ -187,9 +193,7 @@ def _tag(bucket: str, key: str, tags: dict[str, str]) -> str | None:
     try:
         existing = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
     except ClientError as exc:
-        if _code(exc) in _MISSING:
-            return "the upload no longer exists"
-        raise
+        return _not_actionable(exc)
     kept = [t for t in existing if t["Key"] not in tags]
     if len(kept) + len(tags) > MAX_TAGS:
         return f"the upload already has {len(kept)} other tags (S3 allows {MAX_TAGS}); none were replaced"
@@ -197,9 +201,7 @@ def _tag(bucket: str, key: str, tags: dict[str, str]) -> str | None:
     try:
         s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": tag_set})
     except ClientError as exc:
-        if _code(exc) in _MISSING:
-            return "the upload no longer exists"
-        raise
+        return _not_actionable(exc)
     return None
 
 
@@ -217,9 +219,5 @@ def _copy(bucket: str, key: str, etag: str, target_bucket: str, target_key: str)
             TaggingDirective="REPLACE",
         )
     except ClientError as exc:
-        if _code(exc) in _MISSING:
-            return "the upload no longer exists"
-        if _code(exc) in _CHANGED:
-            return "the upload was replaced after the analysis (its new version has its own)"
-        raise
+        return _not_actionable(exc)
     return None
