@@ -2,13 +2,15 @@
 
 Runs every section (in ``RUN_ORDER``; each reuses what an earlier run left in --work unless
 --fresh), stores each one's results in ``WORK/results/<NAME>.json``, then renders them in
-``DOCUMENT_ORDER``. Sections marked ``ISOLATED`` run in a fresh interpreter
+``DOCUMENT_ORDER``. With ``--only`` it runs the named sections and replaces only their parts of
+the document; every part carries a marker with the date and commit of the run that wrote it, and
+the header tabulates them. Sections marked ``ISOLATED`` run in a fresh interpreter
 (``python -m vforensics.evaluation.benchmarks.<section> --json ...``), so that no timing,
 memory high-water mark or environment variable of one leaks into another; the others run
 here and start their own processes (``vforensics synth | eval | perf``, the peers).
 
 Usage: .venv/bin/python -m vforensics.evaluation.benchmarks [--work bench-out] [--fresh] [--skip-peers]
-       [--peer-sources N] [--clone-sources N] [--jobs 2]
+       [--only SECTION ...] [--peer-sources N] [--clone-sources N] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from vforensics.evaluation.benchmarks._section import BENCH, DOCS, PLOTS, REPO, Context
 
@@ -92,6 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--work", type=Path, default=REPO / "bench-out")
     parser.add_argument("--fresh", action="store_true", help="delete --work first")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=RUN_ORDER,
+        metavar="SECTION",
+        help="run these sections only and replace just their parts of docs/BENCHMARKS.md; the header "
+        "says when and at which commit each part was last regenerated",
+    )
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--peer-sources", type=int, default=5, help="pyIFD runs on the first N synthetic sources")
     parser.add_argument("--clone-sources", type=int, default=100, help="the SIFT peer runs on the first N sources")
@@ -99,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not BENCH.is_dir():
         sys.exit(f"{BENCH} not found: the benchmarks run on shared/bench beside the repository")
+    document = DOCS / "BENCHMARKS.md"
+    kept: dict[str, Part] = {}
+    if args.only:
+        try:
+            kept = read_parts(document.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            sys.exit(f"--only: {exc}")
     work = args.work.resolve()
     if args.fresh and work.exists():
         shutil.rmtree(work)
@@ -113,35 +130,64 @@ def main(argv: list[str] | None = None) -> int:
             "clone_sources": args.clone_sources,
         },
     }
-    results: dict[str, Any] = {}
-    seconds: dict[str, float] = {}
-    for name in RUN_ORDER:
-        results[name], took = run_section(name, context, options.get(name, {}))
-        seconds |= took
-    write_doc(work, results, seconds)
+    stamp, commit = date.today().isoformat(), _commit()
+    parts = dict(kept)
+    for name in [n for n in RUN_ORDER if not args.only or n in args.only]:
+        results, took = run_section(name, context, options.get(name, {}))
+        text = section(name).to_markdown(results).strip()
+        parts[name] = Part(name, stamp, commit, sum(took.values()), text)
+    _copy_plots(work, replace_all=not args.only)
+    document.write_text(render(parts), encoding="utf-8")
+    print("wrote", document)
     return 0
 
 
-def write_doc(work: Path, results: dict[str, dict], seconds: dict[str, float]) -> None:
-    """docs/BENCHMARKS.md from the sections' results, and the plots it shows in docs/bench/."""
-    if PLOTS.exists():
-        shutil.rmtree(PLOTS)
-    PLOTS.mkdir(parents=True)
-    for folder in PLOT_FOLDERS:
-        for png in sorted((work / folder).glob("*.png")):
-            shutil.copyfile(png, PLOTS / png.name)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
+@dataclass(frozen=True)
+class Part:
+    """One section's part of docs/BENCHMARKS.md and the run that wrote it."""
+
+    name: str
+    regenerated: str  # ISO date
+    commit: str
+    seconds: float | None  # the section's own run time; None where it was not recorded
+    text: str
+
+    def marker(self) -> str:
+        took = "-" if self.seconds is None else f"{self.seconds:.0f}"
+        return f"<!-- bench-section {self.name} {self.regenerated} {self.commit} {took} -->"
+
+
+_MARKER = "<!-- bench-section "
+
+
+def render(parts: dict[str, Part]) -> str:
+    """The whole document: the header, the table of the parts' runs, then the parts in DOCUMENT_ORDER."""
+    missing = [n for n in DOCUMENT_ORDER if n not in parts]
+    if missing:
+        raise ValueError(f"no results for {', '.join(missing)}")
     lines = [
         "# Benchmarks",
         "",
         "Regenerated by `make bench` (= `.venv/bin/python -m vforensics.evaluation.benchmarks`) on "
-        f"{date.today().isoformat()},",
-        f"commit {commit.strip()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
-        "Stage times of this invocation: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items()) + "",
-        "(stages reuse what earlier runs left in `bench-out/`; `--fresh` recomputes everything, about an hour",
-        "here, most of it pyIFD).",
-        "Data: ../shared/bench (see its README for sources and licences). Every number below comes",
-        "from the files in `bench-out/` that this command writes; nothing is typed in by hand.",
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        "`--only SECTION ...` reruns some sections and replaces only their parts.",
+        "Sections reuse what earlier runs left in `bench-out/`; `--fresh` recomputes everything (about",
+        "two hours here from nothing, most of it the full pipeline on the synthetic set and pyIFD).",
+        "Data: ../shared/bench (see its README for sources and licences) and, for the AI detector,",
+        "the files `make gather-ai` brings. Every number below comes from the files in `bench-out/`",
+        "that this command writes; nothing is typed in by hand.",
+        "",
+        "When and at which commit each part was last regenerated. A part regenerated at an older",
+        "commit predates the code changes since (`git log COMMIT..HEAD -- layers/` lists them):",
+        "",
+        "| part | regenerated | commit | minutes |",
+        "|---|---|---|---|",
+    ]
+    for name in DOCUMENT_ORDER:
+        part = parts[name]
+        took = "-" if part.seconds is None else f"{part.seconds / 60:.1f}"
+        lines.append(f"| {name} | {part.regenerated} | {part.commit} | {took} |")
+    lines += [
         "",
         "How to read the tables: AUC 0.5 is chance, 1.0 perfect; pixel F1 is the mean over manipulated",
         "images of the F1 of the map against the mask (`f1_best`: at each image's best threshold, an",
@@ -150,8 +196,57 @@ def write_doc(work: Path, results: dict[str, dict], seconds: dict[str, float]) -
         "",
     ]
     for name in DOCUMENT_ORDER:
-        text = section(name).to_markdown(results[name]).strip()
-        if text:
-            lines += [text, ""]
-    (DOCS / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
-    print("wrote", DOCS / "BENCHMARKS.md")
+        part = parts[name]
+        if part.text:
+            lines += [part.marker(), "", part.text, ""]
+        else:
+            lines += [part.marker(), ""]
+    return "\n".join(lines) + "\n"
+
+
+def read_parts(document: str) -> dict[str, Part]:
+    """The parts of a document that ``render`` wrote, by their markers (a line scan, no pattern)."""
+    parts: dict[str, Part] = {}
+    current: list[str] | None = None
+    head: list[str] = []
+    for line in document.splitlines() + [_MARKER + "end - - - -->"]:
+        if not line.startswith(_MARKER):
+            if current is not None:
+                current.append(line)
+            continue
+        if current is not None:
+            name, regenerated, commit, took = head
+            parts[name] = Part(
+                name, regenerated, commit, None if took == "-" else float(took), "\n".join(current).strip()
+            )
+        fields = line[len(_MARKER) :].removesuffix("-->").split()
+        if len(fields) != 4:
+            raise ValueError(f"malformed section marker {line[:80]!r}")
+        head, current = fields, []
+    unknown = set(parts) - set(DOCUMENT_ORDER) - {"end"}
+    if unknown:
+        raise ValueError(f"unknown sections {', '.join(sorted(unknown))}")
+    parts.pop("end", None)
+    missing = [n for n in DOCUMENT_ORDER if n not in parts]
+    if missing:
+        raise ValueError(
+            f"docs/BENCHMARKS.md has no part for {', '.join(missing)}: run the whole bench once (without --only)"
+        )
+    return parts
+
+
+def _commit() -> str:
+    """HEAD's short hash, with ``+changes`` when the code that measures (layers/, functions/) differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "layers", "functions"], cwd=REPO)
+    return head.stdout.strip() + ("+changes" if dirty.returncode else "")
+
+
+def _copy_plots(work: Path, replace_all: bool) -> None:
+    """The plots the document shows, into docs/bench/; a partial run replaces only the plots it made."""
+    if replace_all and PLOTS.exists():
+        shutil.rmtree(PLOTS)
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    for folder in PLOT_FOLDERS:
+        for png in sorted((work / folder).glob("*.png")):
+            shutil.copyfile(png, PLOTS / png.name)
