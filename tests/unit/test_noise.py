@@ -67,6 +67,21 @@ def test_window_grid_has_one_window_per_cell():
     assert levels.shape == (200 // noise_levels.CELL, 330 // noise_levels.CELL)
 
 
+@pytest.mark.parametrize("shape", [(1531, 2047), (703, 960), (511, 767)])
+def test_every_estimator_has_the_same_grid_when_a_side_is_one_short_of_whole_cells(shape):
+    """A side of 32k-1 pixels: the sampled estimators (every 2nd pixel) once counted k cells there
+    and the others k-1, and the analyzer raised IndexError on such crops (the bench's crop_resave)."""
+    img = np.random.default_rng(1).normal(128, 5, shape).astype(np.float32)
+    levels = noise_levels.window_levels(img, ("wavelet", "median", "srm", "pca"))
+    assert {lv.shape for lv in levels.values()} == {(shape[0] // noise_levels.CELL, shape[1] // noise_levels.CELL)}
+
+
+def test_a_photo_cropped_to_32k_minus_1_pixels_is_analysed(photo):
+    cropped = np.ascontiguousarray(photo[: 32 * 20 - 1, : 32 * 30 - 1])
+    result = noise.analyze(Media.from_bytes(encode(cropped, "JPEG", quality=90), "crop.jpg"))
+    assert result.status == "ok", result.interpretation
+
+
 def _textured_band_scene(contrast: float, band_rows: int, noisier_square: bool = False) -> np.ndarray:
     """Grey scene (768 x 1024): a brightness ramp, fine multi-scale texture of ``contrast`` in the top
     ``band_rows``, the same Gaussian noise (sigma 3) everywhere, and optionally a 176 x 224 px

@@ -87,9 +87,11 @@ def _mad_sigma(residual: np.ndarray, side: int, step: int = 1) -> np.ndarray:
     """Per-cell median(|residual|) / 0.6745 over cells of ``side`` pixels, on every ``step``-th row and column.
 
     Sampling a quarter of the pixels (step 2) still leaves 256 per 32x32 cell and halves the
-    cost of the medians, the analyzer's most expensive step.
+    cost of the medians, the analyzer's most expensive step. The residual is cut to whole cells
+    before sampling, so that a side of 32k-1 pixels gives k-1 cells, as every other grid has.
     """
-    return _median_last(_cells(np.abs(residual[::step, ::step]), side // step)) * MAD_TO_SIGMA
+    bh, bw = residual.shape[0] // side * side, residual.shape[1] // side * side
+    return _median_last(_cells(np.abs(residual[:bh:step, :bw:step]), side // step)) * MAD_TO_SIGMA
 
 
 def _median_last(a: np.ndarray) -> np.ndarray:
