@@ -6,15 +6,26 @@ BIN := $(VENV)/bin
 PYTHON312 ?= $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 OUT ?= out
+# AWS SAM CLI in a venv of its own (tools/sam/requirements.txt): its exact pins would hold the
+# project's lock behind the latest releases; linked as $(BIN)/sam. `sam build` runs with $(BIN) on
+# PATH for python3.12.
+SAM_VENV := $(VENV)/sam
+SAM := PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM_VENV)/bin/sam
 
 .PHONY: browser setup demo test test-fast build lint generate lock clean bench peers train-model gather-ai
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(SAM_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt layers/vforensics/requirements.txt layers/vforensics/pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it (e.g. pyenv install 3.12) or set PYTHON312=/path/to/python3.12" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON312) -m venv $(VENV)
 	$(BIN)/pip install -qq --disable-pip-version-check -r requirements.txt
 	$(BIN)/pip install -qq --disable-pip-version-check --no-deps -e layers/vforensics
+	touch $@
+
+$(SAM_VENV)/.installed: tools/sam/requirements.txt | $(VENV)/.installed
+	rm -rf $(SAM_VENV) && $(PYTHON312) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -qq --disable-pip-version-check -r $<
+	ln -sf ../sam/bin/sam $(BIN)/sam  # so that `source .venv/bin/activate; sam build` works
 	touch $@
 
 demo: setup
@@ -36,7 +47,7 @@ test-fast: setup
 	$(BIN)/pytest -m "not slow"
 
 build: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build
+	$(SAM) build
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -45,7 +56,7 @@ lint: setup
 	for handler in functions/*/app.py; do MYPYPATH=layers/vforensics $(BIN)/mypy $$handler || exit 1; done
 	$(BIN)/python tools/generate_deployment.py --check
 	$(BIN)/cfn-lint template.yaml
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam validate --lint
+	$(SAM) validate --lint
 
 # Rewrite the state machine's Analyze state, template.yaml's analyzer blocks and events/ from
 # the analyzer registry (layers/vforensics/vforensics/analyzers/registry.py).
@@ -75,12 +86,18 @@ train-model:
 peers:
 	bash tools/peers/setup.sh
 
-# Re-resolve requirements.in into the fully pinned requirements.txt (needs the network).
+# Re-resolve requirements.in into the fully pinned requirements.txt, and the SAM CLI's venv from
+# its aws-sam-cli pin (SAM_CLI=1.x.y to move it) into tools/sam/requirements.txt (needs the network).
+SAM_CLI ?= $(shell sed -n 's/^aws-sam-cli==//p' tools/sam/requirements.txt)
 lock:
 	rm -rf /tmp/vf-lock && $(PYTHON312) -m venv /tmp/vf-lock
 	/tmp/vf-lock/bin/pip install --quiet -r requirements.in
 	{ echo "# Fully pinned development environment (Python 3.12). Regenerate with: make lock"; \
 	  /tmp/vf-lock/bin/pip freeze | grep -v '^-e'; } > requirements.txt
+	rm -rf /tmp/vf-lock-sam && $(PYTHON312) -m venv /tmp/vf-lock-sam
+	/tmp/vf-lock-sam/bin/pip install --quiet aws-sam-cli==$(SAM_CLI)
+	{ sed -n '/^#/p' tools/sam/requirements.txt; /tmp/vf-lock-sam/bin/pip freeze; } > tools/sam/requirements.txt.new
+	mv tools/sam/requirements.txt.new tools/sam/requirements.txt
 
 # Security audit (docs/SECURITY.md, "Dependency audit"): checkov on template.yaml with the skip
 # list in .checkov.yaml, then pip-audit of every pinned requirements file against PyPI's
@@ -91,7 +108,7 @@ lock:
 AUDIT_VENVS := $(VENV)/audit
 AUDITED_REQUIREMENTS := requirements.txt layers/vforensics/requirements.txt \
 	layers/vforensics/requirements-tracing.txt layers/c2pa/requirements.txt functions/model/requirements.txt \
-	functions/api/requirements.txt
+	functions/api/requirements.txt tools/sam/requirements.txt
 audit: audit-template audit-deps
 
 $(AUDIT_VENVS)/%/.installed: audit/requirements-%.txt

@@ -23,16 +23,17 @@ from pathlib import Path
 PROJECT_JSON = "https://pypi.org/pypi/{name}/json"
 
 
-def pins(paths: list[str]) -> dict[str, str]:
-    """``name==version`` lines (extras, markers and comments dropped), lower-cased names."""
-    found: dict[str, str] = {}
+def pins(paths: list[str]) -> list[tuple[str, str]]:
+    """Every distinct ``name==version`` pin (extras, markers and comments dropped, names lower-cased),
+    sorted: two files pinning one package at different versions give two pins, both audited."""
+    found: set[tuple[str, str]] = set()
     for path in paths:
         for raw in Path(path).read_text().splitlines():
             line = raw.split("#", 1)[0].split(";", 1)[0].strip()
             name, sep, version = line.partition("==")
             if sep and name and not line.startswith("-"):
-                found[name.split("[", 1)[0].strip().lower()] = version.strip()
-    return found
+                found.add((name.split("[", 1)[0].strip().lower().replace("_", "-"), version.strip()))
+    return sorted(found)
 
 
 def look_up(name: str, version: str) -> tuple[str, str, str | None, list[dict] | None, str | None]:
@@ -47,7 +48,7 @@ def look_up(name: str, version: str) -> tuple[str, str, str | None, list[dict] |
 def main(argv: list[str]) -> int:
     pinned = pins(argv)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        rows = sorted(pool.map(lambda item: look_up(*item), pinned.items()))
+        rows = sorted(pool.map(lambda item: look_up(*item), pinned))
     vulnerable = [(n, v, vulns) for n, v, latest, vulns, err in rows if latest == v and vulns]
     failed = [(n, v, err) for n, v, _, _, err in rows if err]
     behind = [(n, v, latest) for n, v, latest, _, err in rows if not err and latest != v]

@@ -1,6 +1,6 @@
 """Prove a refactoring kept behaviour: the same files give the same reports before and after.
 
-    python tools/compare_reports.py snapshot DIR     # analyse the fixed file set into DIR
+    python tools/compare_reports.py snapshot DIR [--venv VENV]  # analyse the fixed file set into DIR
     python tools/compare_reports.py diff OLD NEW     # every difference, timings aside; exit 1 if any
 
 ``snapshot`` copies the samples and a fixed, deterministic choice of ../shared/bench files
@@ -9,7 +9,8 @@
 virtualenv, and writes ``DIR/digest.json``: for each file its report.json with the timing
 fields removed, and the SHA-256 of every map, heatmap and view it wrote. Only the CLI is
 used, so the same script measures any commit. Run it on the old commit, then on the new one,
-then ``diff``.
+then ``diff``. ``--venv`` (default: the project's .venv) runs another environment on the same
+code, e.g. one with upgraded dependency pins, to show whether an upgrade changes any report.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ BENCH = ROOT.parent / "shared" / "bench"
 # Fields that change from run to run without any change of behaviour.
 TIMING_KEYS = frozenset(
     {"elapsed_ms", "inference_ms", "load_seconds", "uploaded_at", "created_at", "completed_at", "updated_at"}
+    # where ExifTool is installed, the metadata details carry the copied input's file-system times
+    | {"System:FileAccessDate", "System:FileInodeChangeDate", "System:FileModifyDate"}
 )
 # Fields that name the run, not the file: the local runner gives every run its own key prefix,
 # and the analysis id is a hash of bucket, key and etag.
@@ -69,7 +72,7 @@ def without_timings(value: Any, top: bool = True) -> Any:
     return value
 
 
-def snapshot(out: Path) -> int:
+def snapshot(out: Path, venv: Path = ROOT / ".venv") -> int:
     inputs = out / "inputs"
     shutil.rmtree(out, ignore_errors=True)
     inputs.mkdir(parents=True)
@@ -79,7 +82,7 @@ def snapshot(out: Path) -> int:
         shutil.copyfile(path, inputs / name)
         names.append(name)
     runs = out / "runs"
-    cli = ROOT / ".venv" / "bin" / "vforensics"
+    cli = venv / "bin" / "vforensics"
     subprocess.run([str(cli), "analyze", *[str(inputs / n) for n in names], "--out", str(runs)], check=False)
     digest: dict[str, Any] = {}
     for name in names:
@@ -136,12 +139,14 @@ def diff(old_dir: Path, new_dir: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("snapshot").add_argument("out", type=Path)
+    snap = sub.add_parser("snapshot")
+    snap.add_argument("out", type=Path)
+    snap.add_argument("--venv", type=Path, default=ROOT / ".venv", help="the environment whose vforensics runs")
     p = sub.add_parser("diff")
     p.add_argument("old", type=Path)
     p.add_argument("new", type=Path)
     args = parser.parse_args(argv)
-    return snapshot(args.out) if args.command == "snapshot" else diff(args.old, args.new)
+    return snapshot(args.out, args.venv) if args.command == "snapshot" else diff(args.old, args.new)
 
 
 if __name__ == "__main__":

@@ -46,18 +46,20 @@ FAKE_REGION = "us-east-1"
 
 
 def _bin_dir() -> Path:
-    """The venv's bin folder: holds sam, cfn-lint, statelint and python3.12."""
+    """The venv's bin folder: holds cfn-lint, statelint and python3.12."""
     here = Path(sys.executable).parent
-    return here if (here / "sam").exists() else REPO / ".venv" / "bin"
+    return here if (here / "cfn-lint").exists() else REPO / ".venv" / "bin"
 
 
 def _tool(name: str) -> str:
-    path = _bin_dir() / name
+    """A tool of the venv; ``sam`` lives in a venv of its own (.venv/sam, tools/sam/requirements.txt)."""
+    folder = REPO / ".venv" / "sam" / "bin" if name == "sam" else _bin_dir()
+    path = folder / name
     if path.exists():
         return str(path)
     found = shutil.which(name)
     if not found:
-        pytest.fail(f"{name} not found in {_bin_dir()} or on PATH (pip install -r requirements.txt)")
+        pytest.fail(f"{name} not found in {folder} or on PATH (make setup)")
     return found
 
 

@@ -18,7 +18,18 @@ def test_pins_reads_exact_pins_and_drops_extras_markers_comments_and_options(tmp
         "# comment\n-r other.txt\nMoto[server,s3]==5.2.5  # pinned\nnumpy==2.5.5 ; python_version >= '3.12'\n"
         "pillow>=11\nboto3 == 1.44.5\n"
     )
-    assert pins([str(req)]) == {"moto": "5.2.5", "numpy": "2.5.5", "boto3": "1.44.5"}
+    assert pins([str(req)]) == [("boto3", "1.44.5"), ("moto", "5.2.5"), ("numpy", "2.5.5")]
+
+
+def test_one_package_pinned_at_two_versions_in_two_files_is_two_pins(tmp_path):
+    """The project's lock and the SAM CLI's own venv pin boto3 differently: each pin is audited."""
+    (tmp_path / "a.txt").write_text("boto3==1.44.8\npydantic_core==2.50.5\n")
+    (tmp_path / "b.txt").write_text("boto3==1.43.108\npydantic-core==2.50.5\n")
+    assert pins([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]) == [
+        ("boto3", "1.43.108"),
+        ("boto3", "1.44.8"),
+        ("pydantic-core", "2.50.5"),
+    ]
 
 
 def test_an_advisory_on_a_pin_at_its_latest_release_fails_the_audit(tmp_path, root):

@@ -24,7 +24,7 @@ LAMBDA_ZIP_DIRECT_UPLOAD_LIMIT = 52_428_800  # bytes: a zip uploaded through the
 
 def _bin_dir() -> Path:
     here = Path(sys.executable).parent
-    return here if (here / "sam").exists() else REPO / ".venv" / "bin"
+    return here if (here / "vforensics").exists() else REPO / ".venv" / "bin"
 
 
 def _python312_dir() -> Path:
@@ -38,7 +38,7 @@ def _python312_dir() -> Path:
 
 def sam_build(work: Path, log: Log = _stderr) -> Path:
     """``sam build`` without a container into ``work/build`` (as tests/infra/test_template.py)."""
-    sam = _bin_dir() / "sam"
+    sam = REPO / ".venv" / "sam" / "bin" / "sam"  # its own venv: tools/sam/requirements.txt
     sam_cmd = str(sam) if sam.exists() else shutil.which("sam")
     if not sam_cmd:
         raise RuntimeError("sam (aws-sam-cli) not found in the venv or on PATH")
