@@ -304,3 +304,37 @@ def test_final_save_classes_are_saved_as_real_tools_save(pool: Path, tmp_path: P
             assert sampling == synth.JpegImagePlugin.get_sampling(source)
         if row["class"] == "edit_camera_tables":
             assert jpeg_tables.tables_hash(img.quantization) == jpeg_tables.tables_hash(source.quantization)
+
+
+def test_in_place_metadata_edits_keep_every_image_byte(runs: dict[str, Path], pool: Path) -> None:
+    rows = [r for r in _rows(runs["a"]) if r["class"] in synth.IN_PLACE]
+    assert {r["class"] for r in rows} == set(synth.IN_PLACE)
+    for row in rows:
+        source, edited = (pool / row["source"]).read_bytes(), (runs["a"] / row["file"]).read_bytes()
+        assert row["quality"] == "" and edited != source
+        with Image.open(io.BytesIO(source)) as src, Image.open(io.BytesIO(edited)) as out:
+            assert out.quantization == src.quantization
+            assert np.array_equal(np.asarray(out), np.asarray(src))
+            changed = {"editor_software_in_place": 0x0131, "date_modified_in_place": 0x0132}[row["class"]]
+            assert out.getexif().get(changed) != src.getexif().get(changed)
+        scan = source.rindex(b"\xff\xda")  # the last start of scan: past any thumbnail in EXIF
+        assert edited.endswith(source[scan:])
+
+
+def test_replace_exif_segment_inserts_replaces_and_keeps_stray_bytes() -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(_texture()[:32, :32]).save(buffer, "JPEG", quality=90)
+    plain = buffer.getvalue()  # SOI, APP0 (JFIF), tables, SOS ...
+    exif = Image.Exif()
+    exif[0x0131] = "GIMP 2.10.36"
+    inserted = synth.replace_exif_segment(plain, exif.tobytes())
+    assert inserted[2:4] == b"\xff\xe0" and inserted.count(b"Exif\x00\x00") == 1
+    assert Image.open(io.BytesIO(inserted)).getexif()[0x0131] == "GIMP 2.10.36"
+    exif[0x0131] = "Snapseed 2.0"
+    app0_end = 4 + int.from_bytes(plain[4:6], "big")
+    with_stray = inserted[:app0_end] + b"ab" + inserted[app0_end:]  # 2 stray bytes after APP0
+    replaced = synth.replace_exif_segment(with_stray, exif.tobytes())
+    assert replaced.count(b"Exif\x00\x00") == 1 and b"ab\xff" in replaced
+    assert Image.open(io.BytesIO(replaced)).getexif()[0x0131] == "Snapseed 2.0"
+    with pytest.raises(ValueError):
+        synth.replace_exif_segment(plain[:40], exif.tobytes())

@@ -28,6 +28,12 @@ class (:data:`CLASSES`), all at the source's native size and in its stored pixel
   subsampling, the hardest double-JPEG case (Huang, Huang & Shi, "Detecting Double JPEG
   Compression With the Same Quantization Matrix", IEEE TIFS 5(4), 2010); no mask.
 
+- ``editor_software_in_place``, ``date_modified_in_place``: the same metadata edits as
+  ``editor_software`` and ``date_modified`` (EXIF Software set to an editor; ModifyDate moved
+  days after the capture) made the way ExifTool and exiv2 make them, without decoding the
+  image: the EXIF segment is replaced (re-serialised by Pillow, which leaves out the IFD1
+  thumbnail) and every other byte is the source's.
+
 - ``edit_png``, ``edit_camera_subsampling``, ``edit_444``, ``edit_camera_tables``: a splice or
   an inpainting (even odds, as above) whose last save is the one real tools make instead of
   Pillow's defaults: exported as PNG (never re-compressed), saved at the camera's own chroma
@@ -89,6 +95,8 @@ CLASSES: tuple[str, ...] = (
     "edit_camera_subsampling",
     "edit_444",
     "edit_camera_tables",
+    "editor_software_in_place",
+    "date_modified_in_place",
 )
 #: The last save of an edit as real tools make it (so one final libjpeg 4:2:0 save does not
 #: carry every class): exported as PNG, saved at the camera's own chroma subsampling, at 4:4:4,
@@ -124,7 +132,13 @@ EXPECTED_FLAGS = {
     "date_modified": "date_inconsistent",
     "thumbnail_kept": "thumbnail_mismatch",
     "generator_tag": "ai_generator_tag",
+    "editor_software_in_place": "editing_software",
+    "date_modified_in_place": "date_inconsistent",
 }
+#: Metadata edits made in place, as ExifTool or exiv2 make them: only the EXIF segment is
+#: rewritten and every other byte (tables, entropy-coded data) is the source's, so the
+#: metadata is the only evidence there is.
+IN_PLACE = {"editor_software_in_place": "editor_software", "date_modified_in_place": "date_modified"}
 #: thumbnail_kept: this share of the width and/or height is cropped away, EXIF (and its thumbnail) kept
 CROP_FRACTION = (0.10, 0.25)
 #: generator_tag: how generators and their wrappers label output (EXIF Software, XMP CreatorTool,
@@ -570,7 +584,7 @@ def _metadata_case(ctx: _Context, cls: str, rng: np.random.Generator, image_path
     if cls == "exif_stripped":
         keep.pop("exif", None)
         params: dict = {}
-    elif cls == "editor_software":
+    elif IN_PLACE.get(cls, cls) == "editor_software":
         editor = EDITORS[int(rng.integers(0, len(EDITORS)))]
         exif[_SOFTWARE] = editor
         keep["exif"], params = exif.tobytes(), {"software": editor}
@@ -588,7 +602,7 @@ def _metadata_case(ctx: _Context, cls: str, rng: np.random.Generator, image_path
             xmp = _XMP_SOURCE_TYPE if how == "iptc_source_type" else _XMP_CREATOR_TOOL.format(tool=name)
             keep["xmp"] = xmp.encode()
         params = {"tag": how} | ({} if how == "iptc_source_type" else {"generator": name})
-    else:  # date_modified: the file's ModifyDate moved days after its capture time
+    else:  # date_modified(_in_place): the file's ModifyDate moved days after its capture time
         captured = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL)
         try:
             when = datetime.strptime(str(captured).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
@@ -597,10 +611,50 @@ def _metadata_case(ctx: _Context, cls: str, rng: np.random.Generator, image_path
         modified = when + timedelta(days=int(rng.integers(1, 400)), seconds=int(rng.integers(0, 86400)))
         exif[_DATETIME] = modified.strftime("%Y:%m:%d %H:%M:%S")
         keep["exif"], params = exif.tobytes(), {"modified": exif[_DATETIME]}
+    if cls in IN_PLACE:
+        image_path.parent.mkdir(parents=True, exist_ok=True)
+        image_path.write_bytes(replace_exif_segment(ctx.source.path.read_bytes(), keep["exif"]))
+        return Case(rel_image, cls, "", ctx.source.path.name, None, params, EXPECTED_FLAGS[cls])
     quality = draw_quality(rng, ctx.source.quality)
     _save_jpeg(rgb, image_path, quality, keep)
     params = {"source_quality": ctx.source.quality} | params
     return Case(rel_image, cls, "", ctx.source.path.name, quality, params, EXPECTED_FLAGS[cls])
+
+
+def replace_exif_segment(jpeg: bytes, exif: bytes) -> bytes:
+    """``jpeg`` with its EXIF APP1 segment replaced by one holding ``exif`` (the ``Exif\\0\\0``
+    payload), where the first one was (or after SOI and APP0 when there was none); every other
+    byte, from the other segments to the entropy-coded data, is kept. For the trusted camera
+    files of the pool: a malformed segment list raises ValueError."""
+    if not exif.startswith(b"Exif\x00\x00") or len(exif) + 2 > 0xFFFF:
+        raise ValueError("not an EXIF payload that fits one APP1 segment")
+    if jpeg[:2] != b"\xff\xd8":
+        raise ValueError("not a JPEG")
+    kept: list[bytes] = [jpeg[:2]]
+    exif_at: int | None = None
+    other_at: int | None = None
+    pos = 2
+    while True:
+        if pos < len(jpeg) and jpeg[pos] != 0xFF:  # stray bytes before a marker, which decoders skip: kept
+            skip_to = jpeg.find(b"\xff", pos)
+            kept[-1] += jpeg[pos:skip_to] if skip_to > 0 else b""
+            pos = skip_to if skip_to > 0 else len(jpeg)
+        if pos + 4 > len(jpeg):
+            raise ValueError(f"no start of scan before byte {pos}")
+        marker = jpeg[pos + 1]
+        if marker == 0xDA:  # start of scan: the rest is entropy-coded data and what follows it
+            break
+        end = pos + 2 + int.from_bytes(jpeg[pos + 2 : pos + 4], "big")
+        if marker == 0xE1 and jpeg[pos + 4 : pos + 10] == b"Exif\x00\x00":
+            exif_at = len(kept) if exif_at is None else exif_at
+        else:
+            if other_at is None and marker != 0xE0:
+                other_at = len(kept)
+            kept.append(jpeg[pos:end])
+        pos = end
+    at = exif_at if exif_at is not None else other_at if other_at is not None else len(kept)
+    kept.insert(at, b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif)
+    return b"".join(kept) + jpeg[pos:]
 
 
 def _without_thumbnail(keep: dict[str, bytes]) -> dict[str, bytes]:
