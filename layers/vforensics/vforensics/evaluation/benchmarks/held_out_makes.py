@@ -38,6 +38,8 @@ CLASSES = (
     "edit_camera_subsampling",
     "edit_444",
     "edit_camera_tables",
+    "editor_software_in_place",
+    "date_modified_in_place",
 )
 
 

@@ -2,7 +2,8 @@
 
 1. Rate of every flag on all untouched camera originals of shared/bench/camera.
 2. Recall of each flag on the synthetic cases that expect it (``vforensics synth``:
-   exif_stripped, editor_software, date_modified, thumbnail_kept, generator_tag).
+   exif_stripped, editor_software(_in_place), date_modified(_in_place), thumbnail_kept,
+   generator_tag).
    Derived here from the first N originals: an XMP edit history added (as Lightroom and
    Photoshop write it), a GPS position added, a C2PA manifest signed (c2pa_manifest).
 3. C2PA: those signed copies altered two ways after signing (a pixel byte, a byte of the
