@@ -25,6 +25,19 @@ def test_npr_residual_is_zero_on_nearest_upsampled_images_and_not_on_camera_deta
     assert residual.shape == (3, 64, 64) and residual.dtype == np.float32 and np.abs(residual).mean() > 0
 
 
+def test_srm_residual_is_the_square_kernel_filter_and_zero_on_separable_shading():
+    import cv2
+
+    crop = natural_rgb(64, 48, seed=2)
+    expected = cv2.filter2D(crop.astype(np.float32), -1, normalise.SRM_KERNEL, borderType=cv2.BORDER_REPLICATE)
+    residual = normalise.srm_residual(crop)
+    assert residual.shape == (3, *crop.shape[:2]) and residual.dtype == np.float32
+    assert np.allclose(residual, expected.transpose(2, 0, 1) * normalise.RESIDUAL_SCALE, atol=1e-4)
+    y, x = np.mgrid[0:40, 0:40]
+    shading = np.repeat((2 * x + 3 * y)[..., None], 3, axis=2).astype(np.uint8)
+    assert np.all(normalise.srm_residual(shading)[:, 1:-1, 1:-1] == 0)
+
+
 def test_crops_lie_inside_the_picture_on_even_corners():
     positions = normalise.grid_positions(1000, 777)
     assert len(positions) == normalise.MAX_CROPS

@@ -57,6 +57,23 @@ def npr_residual(crop: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(((x - coarse) * RESIDUAL_SCALE).transpose(2, 0, 1))
 
 
+#: Fridrich and Kodovsky's 3x3 "SQUARE" second-order residual (the KV 3x3 kernel), divided by 4.
+SRM_KERNEL = np.array([[-1, 2, -1], [2, -4, 2], [-1, 2, -1]], np.float32) / 4.0
+
+
+def srm_residual(crop: np.ndarray) -> np.ndarray:
+    """High-pass input from the spatial rich model (Fridrich and Kodovsky, "Rich Models for
+    Steganalysis of Digital Images", IEEE TIFS 2012): each channel filtered with the 3x3
+    SQUARE kernel, edges replicated so the crop keeps its size; the ablation against NPR."""
+    x = np.pad(crop.astype(np.float32), ((1, 1), (1, 1), (0, 0)), mode="edge")
+    h, w = crop.shape[:2]
+    out = np.zeros((h, w, crop.shape[2]), np.float32)
+    for dy in range(3):
+        for dx in range(3):
+            out += SRM_KERNEL[dy, dx] * x[dy : dy + h, dx : dx + w]
+    return np.ascontiguousarray((out * RESIDUAL_SCALE).transpose(2, 0, 1))
+
+
 def rgb_input(crop: np.ndarray) -> np.ndarray:
     """Plain RGB input, float32 CHW centred on mid-grey (the ablation against NPR)."""
     x = (crop.astype(np.float32) - 127.5) / 64.0
@@ -64,7 +81,7 @@ def rgb_input(crop: np.ndarray) -> np.ndarray:
 
 
 #: Network inputs by name, as recorded in the model's card (``input``).
-INPUTS = {"npr": npr_residual, "rgb": rgb_input}
+INPUTS = {"npr": npr_residual, "rgb": rgb_input, "srm": srm_residual}
 
 
 def grid_positions(height: int, width: int, size: int = CROP, max_crops: int = MAX_CROPS) -> list[tuple[int, int]]:
