@@ -42,7 +42,8 @@ def test_one_strong_signal_is_not_averaged_away():
     strong = combine_evidence({"metadata": 60.0, "jpeg": 20.0, "copy_move": 0.0})
     assert strong > combine_evidence({"metadata": 60.0})
     assert risk_band(strong) == "MEDIUM"
-    assert risk_band(combine_evidence({"metadata": 0.0, "jpeg": 20.0, "copy_move": 0.0})) == "LOW"  # a typical camera original
+    camera_original = {"metadata": 0.0, "jpeg": 20.0, "copy_move": 0.0}
+    assert risk_band(combine_evidence(camera_original)) == "LOW"
 
 
 def test_reliabilities_come_from_the_fitted_calibration():
