@@ -104,7 +104,7 @@ lock:
 # vulnerability data (--strict: a dependency it could not look up fails the audit). Each tool in
 # its own venv under .venv/audit, pinned by audit/requirements-*.txt (checkov pins packages the
 # project's lock does not want). Needs the network to the package index; no AWS account.
-.PHONY: audit audit-template audit-deps
+.PHONY: audit audit-template audit-deps audit-deps-osv
 AUDIT_VENVS := $(VENV)/audit
 AUDITED_REQUIREMENTS := requirements.txt layers/vforensics/requirements.txt \
 	layers/vforensics/requirements-tracing.txt layers/c2pa/requirements.txt functions/model/requirements.txt \
@@ -126,17 +126,27 @@ audit-template: $(AUDIT_VENVS)/checkov/.installed
 # it stay unaudited, which fails the audit only with AUDIT_DEPS_REQUIRED=1, as does no PyPI at all.
 # Where the per-release JSON can be reached, pip-audit --strict fails on any known vulnerability
 # and on any dependency it could not look up.
+# Advisories accepted on one pin, with the reason, are in audit/accepted-advisories.txt.
 VULNERABILITY_PROBE := https://pypi.org/pypi/pip/25.0/json
+ACCEPTED_ADVISORIES := audit/accepted-advisories.txt
 audit-deps: $(AUDIT_VENVS)/pip-audit/.installed
 	@if $(AUDIT_VENVS)/pip-audit/bin/python -c "import urllib.request; urllib.request.urlopen('$(VULNERABILITY_PROBE)', timeout=15)" 2>/dev/null; then \
 		$(AUDIT_VENVS)/pip-audit/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
+			$(addprefix --ignore-vuln ,$(shell sed -n 's/^\([A-Z][A-Z0-9-]*\) .*/\1/p' $(ACCEPTED_ADVISORIES))) \
 			$(addprefix -r ,$(AUDITED_REQUIREMENTS)); \
 	else \
 		echo "pip-audit NOT PERFORMED: $(VULNERABILITY_PROBE) cannot be reached; auditing the pins at their latest release instead (docs/SECURITY.md)" >&2; \
-		rc=0; $(AUDIT_VENVS)/pip-audit/bin/python tools/audit_pins.py $(AUDITED_REQUIREMENTS) || rc=$$?; \
+		rc=0; $(AUDIT_VENVS)/pip-audit/bin/python tools/audit_pins.py --accept $(ACCEPTED_ADVISORIES) $(AUDITED_REQUIREMENTS) || rc=$$?; \
 		if [ $$rc -eq 1 ]; then exit 1; fi; \
 		if [ $$rc -ne 0 ]; then echo "DEPENDENCY AUDIT PARTIAL: the pins listed NOT AUDITED were not checked" >&2; test -z "$(AUDIT_DEPS_REQUIRED)"; fi; \
 	fi
+
+# Every pin, those behind the latest release too, against a folder of OSV advisories: the vulns/ folder
+# of a checkout of PyPA's advisory database (PyPI's own data), for machines where pip-audit cannot run.
+#   make audit-deps-osv ADVISORY_DB=/path/to/advisory-database/vulns
+audit-deps-osv: $(VENV)/.installed
+	@test -d "$(ADVISORY_DB)" || { echo "set ADVISORY_DB to a folder of OSV advisories (docs/SECURITY.md)" >&2; exit 2; }
+	$(BIN)/python tools/audit_pins.py --osv $(ADVISORY_DB) --accept $(ACCEPTED_ADVISORIES) $(AUDITED_REQUIREMENTS)
 
 clean:
 	rm -rf $(VENV) .venv-train .aws-sam $(OUT) .pytest_cache
