@@ -90,3 +90,21 @@ def test_a_picture_just_above_the_crop_size_still_gives_plain_crops(root):
     rng = np.random.default_rng(3)
     rgb = natural_rgb(130, 130, seed=8)
     assert all(crops.augmented_crop(rgb, rng).shape == (128, 128, 3) for _ in range(30))
+
+
+def test_the_resized_ablation_downscales_only_pictures_longer_than_its_short_side(root, tmp_path, monkeypatch):
+    """``train.py --short-side N``: both classes downscaled alike to a shorter side of N, smaller ones kept."""
+    from PIL import Image
+
+    crops = _crops_module(root)
+    monkeypatch.setitem(ai_data.ROOTS, "test", tmp_path)
+    Image.fromarray(natural_rgb(900, 1200, seed=9)).save(tmp_path / "big.png")
+    Image.fromarray(natural_rgb(300, 420, seed=10)).save(tmp_path / "small.png")
+    big = {"root": "test", "file": "big.png", "tile": -1}
+    small = {"root": "test", "file": "small.png", "tile": -1}
+    native = crops.load_rgb(big).shape
+    assert sorted(native[:2]) == [900, 1200]
+    scaled = crops.load_scaled(big, 512).shape
+    assert sorted(scaled[:2]) == [512, 683] and (scaled[0] < scaled[1]) == (native[0] < native[1])
+    assert crops.load_scaled(big, 0).shape == native
+    assert np.array_equal(crops.load_scaled(small, 512), crops.load_rgb(small))

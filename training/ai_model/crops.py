@@ -77,19 +77,32 @@ def augmented_crop(rgb: np.ndarray, rng: np.random.Generator, palette_p: float =
     return np.ascontiguousarray(crop)
 
 
-def _image_crops(job: tuple[dict, int, int, float]) -> np.ndarray:
-    row, seed, index, palette_p = job
-    rng = np.random.default_rng([seed, index])
+def load_scaled(row: dict, short_side: int = 0) -> np.ndarray:
+    """The image of ``row`` as RGB, downscaled (Pillow's bicubic) so that its shorter side is
+    ``short_side`` px when it is longer; 0 keeps the native resolution."""
     rgb = load_rgb(row)
+    h, w = rgb.shape[:2]
+    if not short_side or min(h, w) <= short_side:
+        return rgb
+    scale = short_side / min(h, w)
+    size = (max(short_side, round(w * scale)), max(short_side, round(h * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))
+
+
+def _image_crops(job: tuple[dict, int, int, float, int]) -> np.ndarray:
+    row, seed, index, palette_p, short_side = job
+    rng = np.random.default_rng([seed, index])
+    rgb = load_scaled(row, short_side)
     crops = [c for c in (augmented_crop(rgb, rng, palette_p) for _ in range(CROPS_PER_IMAGE)) if c is not None]
     if not crops:
         return np.zeros((0, normalise.CROP, normalise.CROP, 3), np.uint8)
     return np.stack(crops)
 
 
-def _inference_crops(row: dict) -> np.ndarray:
+def _inference_crops(job: tuple[dict, int]) -> np.ndarray:
     """The analyzer's own crops of one image (grid, JPEG at the inference quality), uint8."""
-    rgb = load_rgb(row)
+    row, short_side = job
+    rgb = load_scaled(row, short_side)
     positions = normalise.grid_positions(*rgb.shape[:2])
     crops = [
         normalise.reencode(rgb[y : y + normalise.CROP, x : x + normalise.CROP], normalise.INFERENCE_QUALITY)
@@ -99,14 +112,14 @@ def _inference_crops(row: dict) -> np.ndarray:
 
 
 def training_crops(
-    rows: list[tuple[int, dict]], seed: int, workers: int, palette_p: float = PALETTE_P
+    rows: list[tuple[int, dict]], seed: int, workers: int, palette_p: float = PALETTE_P, short_side: int = 0
 ) -> list[np.ndarray]:
     """Augmented crops of each (index in the data list, row), in order."""
-    jobs = [(row, seed, index, palette_p) for index, row in rows]
+    jobs = [(row, seed, index, palette_p, short_side) for index, row in rows]
     with get_context("spawn").Pool(workers) as pool:
         return pool.map(_image_crops, jobs, chunksize=4)
 
 
-def inference_crops(rows: list[dict], workers: int) -> list[np.ndarray]:
+def inference_crops(rows: list[dict], workers: int, short_side: int = 0) -> list[np.ndarray]:
     with get_context("spawn").Pool(workers) as pool:
-        return pool.map(_inference_crops, rows, chunksize=4)
+        return pool.map(_inference_crops, [(row, short_side) for row in rows], chunksize=4)

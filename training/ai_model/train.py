@@ -277,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--palette-p", type=float, default=crop_pool.PALETTE_P, help="share of crops palette-quantised")
+    parser.add_argument(
+        "--short-side", type=int, default=0, help="downscale every image to this shorter side first (0: native)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="processes that cut the crops")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the bytes may depend on it)")
     parser.add_argument("--families", nargs="*", help="leave out only these families (default: every AI family)")
@@ -288,18 +291,26 @@ def main(argv: list[str] | None = None) -> int:
         write_data_list(rows, DATA_LIST)
         print(f"wrote {DATA_LIST}: {len(rows)} rows; near-duplicate check: {json.dumps(check)}")
         return 0
+    if args.short_side and not args.folds_only:
+        parser.error("--short-side is an ablation (the analyzer crops at native resolution): use it with --folds-only")
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
     rows = read_data_list(DATA_LIST)
     started = time.perf_counter()
     train_idx = [i for i, r in enumerate(rows) if r["split"] == "train"]
-    pools_train = crop_pool.training_crops([(i, rows[i]) for i in train_idx], args.seed, args.workers, args.palette_p)
+    pools_train = crop_pool.training_crops(
+        [(i, rows[i]) for i in train_idx], args.seed, args.workers, args.palette_p, args.short_side
+    )
     pools: list[np.ndarray] = [np.zeros((0,), np.uint8)] * len(rows)
     for i, pool in zip(train_idx, pools_train, strict=True):
         pools[i] = pool
     eval_idx = [i for i, r in enumerate(rows) if r["label"] == 1 or r["split"] in ("calib", "test")]
-    eval_crops = dict(zip(eval_idx, crop_pool.inference_crops([rows[i] for i in eval_idx], args.workers), strict=True))
+    eval_crops = dict(
+        zip(
+            eval_idx, crop_pool.inference_crops([rows[i] for i in eval_idx], args.workers, args.short_side), strict=True
+        )
+    )
     crops_seconds = round(time.perf_counter() - started)
     print(
         f"cut {sum(len(p) for p in pools)} training crops of {len(train_idx)} images and the analyzer's "
