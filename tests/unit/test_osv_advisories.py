@@ -96,28 +96,21 @@ def test_names_are_compared_canonically_and_withdrawn_or_other_ecosystems_skippe
     assert advisories.newest() == "2026-07-02T00:00:00Z"  # the crates.io advisory does not count
 
 
+def _audit(root, *args):
+    command = [sys.executable, REPO_TOOL, *(str(a) for a in args)]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+
+
 def test_audit_fails_on_an_advisory_of_the_folder_even_when_pypi_cannot_say(tmp_path, advisories, root):
     req = tmp_path / "requirements.txt"
     req.write_text(f"{PACKAGE}==2.1\n")
-    run = subprocess.run(
-        [sys.executable, REPO_TOOL, "--osv", str(advisories.root), str(req)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = _audit(root, "--osv", advisories.root, req)
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"VULNERABLE {PACKAGE}==2.1: PYSEC-0000-1" in run.stdout
     assert "all 1 pins audited against it, 1 vulnerable" in run.stdout
 
     req.write_text(f"{PACKAGE}==2.4\n")
-    run = subprocess.run(
-        [sys.executable, REPO_TOOL, "--osv", str(advisories.root), str(req)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = _audit(root, "--osv", advisories.root, req)
     assert run.returncode == 3, run.stdout + run.stderr  # audited by the folder; the live lookup failed
     assert "VULNERABLE" not in run.stdout
     assert f"LOOKUP FAILED {PACKAGE}==2.4" in run.stdout
@@ -127,15 +120,14 @@ def test_an_accepted_advisory_passes_on_its_own_pin_only(tmp_path, advisories, r
     accept = tmp_path / "accepted.txt"
     accept.write_text(f"# header\nPYSEC-0000-1 {PACKAGE}==2.1  # why\n")
     req = tmp_path / "requirements.txt"
-    command = [sys.executable, REPO_TOOL, "--osv", str(advisories.root), "--accept", str(accept), str(req)]
 
     req.write_text(f"{PACKAGE}==2.1\n")
-    run = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+    run = _audit(root, "--osv", advisories.root, "--accept", accept, req)
     assert run.returncode == 3, run.stdout + run.stderr  # accepted; only the live lookup failed
     assert f"ACCEPTED {PACKAGE}==2.1: PYSEC-0000-1" in run.stdout
 
     req.write_text(f"{PACKAGE}==2.2\n")
-    run = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+    run = _audit(root, "--osv", advisories.root, "--accept", accept, req)
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"VULNERABLE {PACKAGE}==2.2: PYSEC-0000-1" in run.stdout
 
