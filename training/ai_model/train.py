@@ -235,9 +235,15 @@ def leave_one_family_out(
             "real_test_logits": [round(float(v), 4) for v in real[real_ok & test]],
             "seconds": round(time.perf_counter() - started),
         }
+        by_source = {}  # the same AUC against each kind of real photo: sizes (hence any resize) differ by kind
+        for source in sorted({rows[i]["family"] for i in real_idx}):
+            mine = real_ok & test & np.array([rows[i]["family"] == source for i in real_idx])
+            if mine.any():
+                pair = np.r_[np.ones(int(ai_ok.sum())), np.zeros(int(mine.sum()))]
+                by_source[source] = f"{roc_auc(pair, np.r_[ai[ai_ok], real[mine]]):.2f} ({int(mine.sum())})"
         print(
             f"left out {family}: {folds[family]['images']} images, AUC {auc:.3f} against "
-            f"{int((real_ok & test).sum())} real test photos",
+            f"{int((real_ok & test).sum())} real test photos; by kind of real photo: {by_source}",
             flush=True,
         )
     return folds
