@@ -31,6 +31,10 @@ from pathlib import Path
 PROJECT_JSON = "https://pypi.org/pypi/{name}/json"
 
 
+def _name(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
 def pins(paths: list[str]) -> list[tuple[str, str]]:
     """Every distinct ``name==version`` pin (extras, markers and comments dropped, names lower-cased),
     sorted: two files pinning one package at different versions give two pins, both audited."""
@@ -40,7 +44,7 @@ def pins(paths: list[str]) -> list[tuple[str, str]]:
             line = raw.split("#", 1)[0].split(";", 1)[0].strip()
             name, sep, version = line.partition("==")
             if sep and name and not line.startswith("-"):
-                found.add((name.split("[", 1)[0].strip().lower().replace("_", "-"), version.strip()))
+                found.add((_name(name.split("[", 1)[0]), version.strip()))
     return sorted(found)
 
 
@@ -60,7 +64,7 @@ def accepted(path: Path) -> set[tuple[str, str, str]]:
         fields = raw.split("#", 1)[0].split()
         if len(fields) == 2 and "==" in fields[1]:
             name, _, version = fields[1].partition("==")
-            found.add((fields[0], name.lower().replace("_", "-"), version))
+            found.add((fields[0], _name(name), version))
     return found
 
 
@@ -77,16 +81,15 @@ def main(argv: list[str]) -> int:
 
         folder = AdvisoryFolder(args.osv)
     allowed = accepted(args.accept) if args.accept else set()
-    argv = args.requirements
-    pinned = pins(argv)
+    pinned = pins(args.requirements)
     with ThreadPoolExecutor(max_workers=8) as pool:
         rows = sorted(pool.map(lambda item: look_up(*item), pinned))
-    vulnerable = [
+    live = [
         (n, v, [x for x in vulns if (x.get("id"), n, v) not in allowed])
-        for n, v, latest, vulns, err in rows
+        for n, v, latest, vulns, _ in rows
         if latest == v and vulns
     ]
-    vulnerable = [item for item in vulnerable if item[2]]
+    vulnerable = [(n, v, vulns) for n, v, vulns in live if vulns]
     failed = [(n, v, err) for n, v, _, _, err in rows if err]
     behind = [(n, v, latest) for n, v, latest, _, err in rows if not err and latest != v]
     for name, version, vulns in vulnerable:

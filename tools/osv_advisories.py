@@ -31,7 +31,6 @@ class Advisory:
     id: str
     aliases: tuple[str, ...]
     fixed: tuple[str, ...]
-    modified: str
 
 
 def _version(text: str) -> Version | None:
@@ -100,9 +99,7 @@ class AdvisoryFolder:
                         if "fixed" in ev
                     }
                 )
-                found[record["id"]] = Advisory(
-                    record["id"], tuple(record.get("aliases") or ()), tuple(fixed), str(record.get("modified", ""))
-                )
+                found[record["id"]] = Advisory(record["id"], tuple(record.get("aliases") or ()), tuple(fixed))
         return [found[k] for k in sorted(found)]
 
     def newest(self) -> str:
