@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from vforensics.evaluation.calibration import fit_reliabilities, fold_of, noisy_or, out_of_fold
+from vforensics.evaluation.calibration import (
+    MAX_EXPONENT,
+    MIN_EXPONENT,
+    fit_reliabilities,
+    fit_shaped,
+    fold_of,
+    noisy_or,
+    out_of_fold,
+)
 from vforensics.evaluation.metrics import roc_auc
 
 
@@ -51,3 +59,30 @@ def test_a_fold_with_one_class_is_refused():
     scores = np.zeros((10, 2))
     with pytest.raises(ValueError, match="one class"):
         out_of_fold(scores, np.zeros(10), [str(i) for i in range(10)], folds=2)
+
+
+def test_score_curves_discount_an_analyzers_low_scores_when_only_those_fire_on_originals():
+    """Originals get 0.2-0.35 from the second analyzer as often as edits do; only edits get 0.8-1."""
+    rng = np.random.default_rng(4)
+    n = 2000
+    labels = (rng.random(n) < 0.5).astype(float)
+    scores = np.zeros((n, 2))
+    scores[:, 0] = np.where(labels == 1, rng.uniform(0.3, 0.9, n), rng.uniform(0.0, 0.3, n))
+    low = rng.random(n) < 0.4
+    scores[low, 1] = rng.uniform(0.2, 0.35, low.sum())
+    high = (labels == 1) & ~low & (rng.random(n) < 0.5)
+    scores[high, 1] = rng.uniform(0.8, 1.0, high.sum())
+    linear = fit_reliabilities(scores, labels, ["graded", "low_noise"])
+    shaped = fit_shaped(scores, labels, ["graded", "low_noise"])
+    assert shaped.exponent is not None and shaped.exponent[1] > 2.0
+    assert all(MIN_EXPONENT <= g <= MAX_EXPONENT for g in shaped.exponent)
+    assert shaped.loss < linear.loss - 0.01
+    p_lin, p_shaped = noisy_or(scores, linear.reliability), noisy_or(scores, shaped.reliability, shaped.exponent)
+    auc = [roc_auc(list(p[labels == 1]), list(p[labels == 0])) for p in (p_lin, p_shaped)]
+    assert auc[1] > auc[0] + 0.01
+
+
+def test_unit_exponents_are_the_linear_noisy_or():
+    scores, _ = _simulate(50)
+    r = np.array([0.9, 0.4, 0.1])
+    assert np.allclose(noisy_or(scores, r, np.ones(3)), noisy_or(scores, r))

@@ -49,7 +49,7 @@ from PIL import Image
 from vforensics.analyzers.noise import _analyzer as noise_analyzer
 from vforensics.analyzers.noise import _calibration as noise_calibration
 from vforensics.evaluation.analyzer_runs import load_results
-from vforensics.evaluation.calibration import fit_reliabilities, noisy_or
+from vforensics.evaluation.calibration import Fit, fit_reliabilities, fit_shaped, noisy_or
 from vforensics.evaluation.cases import ORIGINAL, Case, read_cases
 from vforensics.evaluation.makes import (
     FOLDS,
@@ -149,27 +149,31 @@ def load(cases: Sequence[Case], roots: Sequence[Path], camera_dir: Path, folds: 
     return out
 
 
-def _choose_and_fit(x: np.ndarray, y: np.ndarray, inner: np.ndarray) -> tuple[np.ndarray, float]:
-    """Reliabilities fitted on (x, y), the originals' weight chosen by grouped CV over ``inner`` folds."""
+def _choose_and_fit(x: np.ndarray, y: np.ndarray, inner: np.ndarray, shaped: bool = False) -> tuple[Fit, float]:
+    """The fit on (x, y), the originals' weight chosen by grouped CV over ``inner`` folds;
+    ``shaped``: with each analyzer's score curve (:func:`fit_shaped`), else linear."""
+    fitter = fit_shaped if shaped else fit_reliabilities
     chosen = NEGATIVE_WEIGHTS[-1]
     for weight in NEGATIVE_WEIGHTS:
         p = np.zeros(len(y))
         for k in np.unique(inner):
             test = inner == k
-            fit = fit_reliabilities(x[~test], y[~test], FEATURES, weight)
-            p[test] = noisy_or(x[test], fit.reliability)
+            fit = fitter(x[~test], y[~test], FEATURES, weight)
+            p[test] = noisy_or(x[test], fit.reliability, fit.exponent)
         if (p[y == 0] * 100 >= MEDIUM_AT).mean() <= MAX_FLAGGED:
             chosen = weight
             break
-    return fit_reliabilities(x, y, FEATURES, chosen).reliability, chosen
+    return fitter(x, y, FEATURES, chosen), chosen
 
 
 def held_out(
     scored: Sequence[Scored],
     shipped: Mapping[str, float],
     noise_anchors: Mapping[int, tuple[float, float]] | None = None,
+    shaped: bool = False,
 ) -> dict[str, Any]:
-    """Per-case likelihoods as shipped and from the fit without the case's fold, with the fits.
+    """Per-case likelihoods as shipped and from the fit without the case's fold, with the fits
+    (``shaped``: each fold's fit with the analyzers' score curves, :func:`fit_shaped`).
 
     With ``noise_anchors`` (fold -> (median, p95), :func:`noise_calibration_by_fold`) the fit
     without fold k, and the scoring of fold k, see every case's noise score recomputed from its
@@ -189,12 +193,14 @@ def held_out(
             xk = x.copy()
             xk[:, column] = noise_scores(scored, *noise_anchors[int(k)]) / 100.0
             noise_used[test] = xk[test, column]
-        reliability, weight = _choose_and_fit(xk[~test], y[~test], fold[~test])
-        p_held[test] = noisy_or(xk[test], reliability)
+        fit, weight = _choose_and_fit(xk[~test], y[~test], fold[~test], shaped)
+        p_held[test] = noisy_or(xk[test], fit.reliability, fit.exponent)
         fits[int(k)] = {
             "originals_weight": weight,
-            "reliability": {f: round(float(r), 3) for f, r in zip(FEATURES, reliability, strict=True)},
+            "reliability": {f: round(float(r), 3) for f, r in zip(FEATURES, fit.reliability, strict=True)},
         }
+        if fit.exponent is not None:
+            fits[int(k)]["exponent"] = {f: round(float(g), 2) for f, g in zip(FEATURES, fit.exponent, strict=True)}
     p_shipped = noisy_or(x, np.array([shipped.get(f, 0.0) for f in FEATURES]))
     return {"held_out": 100 * p_held, "shipped": 100 * p_shipped, "fits": fits, "noise": 100 * noise_used}
 
@@ -274,6 +280,7 @@ def figures(
     too, fitted on the ``noise_fit_on`` cases (default :func:`noise_fit_originals`); None when
     no case has a noise statistic to fit it on."""
     fit = held_out(scored, shipped)
+    shaped = held_out(scored, shipped, shaped=True)
     fold = np.array([s.fold for s in scored])
     jpeg = np.array([100 * s.score("jpeg") for s in scored])
     folds_present = sorted(set(fold.tolist()))
@@ -283,6 +290,7 @@ def figures(
         "folds": {int(k): sorted({s.make for s in scored if s.fold == k}) for k in folds_present},
         "photos_per_fold": {int(k): len({s.case.source for s in scored if s.fold == k}) for k in folds_present},
         "fits": fit["fits"],
+        "fits_shaped": shaped["fits"],
         "classes": {},
     }
     for cls in classes:
@@ -295,10 +303,14 @@ def figures(
             "auc_held_out": _auc(scored, fit["held_out"], cls),
             "auc_held_out_fold_mean": round(float(np.mean(per_fold_ok)), 3) if per_fold_ok else None,
             "auc_held_out_fold_min": min(per_fold_ok) if per_fold_ok else None,
+            "auc_held_out_shaped": _auc(scored, shaped["held_out"], cls),
             "jpeg_auc": _auc(scored, jpeg, cls),
             "jpeg_auc_fold_min": min(jpeg_fold) if jpeg_fold else None,
         }
     out["originals"] = _originals(scored, fit, originals, fold, folds_present)
+    out["originals"]["medium_or_high_held_out_shaped"] = round(
+        float((shaped["held_out"][originals] >= MEDIUM_AT).mean()), 4
+    )
     fit_on = noise_fit_originals(scored) if noise_fit_on is None else np.asarray(noise_fit_on, dtype=bool)
     out["noise_calibration"] = (
         _noise_held_out(scored, shipped, fit, fit_on, classes, folds_present) if fit_on.any() else None
