@@ -92,8 +92,9 @@ def test_a_picture_just_above_the_crop_size_still_gives_plain_crops(root):
     assert all(crops.augmented_crop(rgb, rng).shape == (128, 128, 3) for _ in range(30))
 
 
-def test_the_resized_ablation_downscales_only_pictures_longer_than_its_short_side(root, tmp_path, monkeypatch):
-    """``train.py --short-side N``: both classes downscaled alike to a shorter side of N, smaller ones kept."""
+def test_training_downscales_only_pictures_longer_than_its_short_side(root, tmp_path, monkeypatch):
+    """``train.py --short-side N``: both classes downscaled alike to a shorter side of N (the analyzer's
+    ``normalise.downscale``), smaller ones kept; 0 keeps every picture native."""
     from PIL import Image
 
     crops = _crops_module(root)

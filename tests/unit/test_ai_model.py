@@ -48,6 +48,28 @@ def test_crops_lie_inside_the_picture_on_even_corners():
     assert normalise.grid_positions(128, 128) == [(0, 0)]
 
 
+def test_pictures_longer_than_the_short_side_are_downscaled_before_their_crops():
+    big, small = natural_rgb(1200, 900, seed=9), natural_rgb(420, 300, seed=10)  # 900 x 1200 px, h x w
+    scaled = normalise.downscale(big, 512)
+    assert scaled.shape == (512, 683, 3) and scaled.dtype == np.uint8
+    assert normalise.downscale(big, 0) is big and normalise.downscale(small, 512) is small
+    assert normalise.downscale(big.transpose(1, 0, 2), 512).shape == (683, 512, 3)
+
+    batch, corners, factor = normalise.inference_batch(big, "npr", 512)
+    assert factor == pytest.approx(512 / 900)
+    expected = [
+        normalise.npr_residual(normalise.reencode(scaled[y : y + 128, x : x + 128], normalise.INFERENCE_QUALITY))
+        for y, x in normalise.grid_positions(512, 683)
+    ]
+    assert np.array_equal(batch, np.stack(expected))
+    for y, x in corners:  # in the pixels of the picture as uploaded
+        assert 0 <= y <= 900 - 128 / factor + 1 and 0 <= x <= 1200 - 128 / factor + 1
+    assert max(y for y, _ in corners) > 900 - 128 / factor - 2
+    native, native_corners, one = normalise.inference_batch(big, "npr", 0)
+    assert one == 1.0 and native_corners == normalise.grid_positions(900, 1200)
+    assert not np.array_equal(native, batch)
+
+
 def test_reencoding_is_deterministic_and_lossy():
     crop = natural_rgb(128, 128, seed=2)
     once = normalise.reencode(crop, 85)
@@ -62,6 +84,7 @@ def test_the_shipped_model_matches_its_card():
     card = json.loads(path.with_suffix(".json").read_text())
     assert hashlib.sha256(path.read_bytes()).hexdigest() == card["onnx_sha256"]
     assert card["input"] in normalise.INPUTS and card["crop"] == normalise.CROP
+    assert card["short_side"] == normalise.SHORT_SIDE
     assert path.stat().st_size < 15_000_000
 
 
@@ -72,6 +95,10 @@ def test_analyzer_scores_a_camera_photo_with_the_real_model(root):
     d = result.details
     assert d["ai_likelihood"] == round(result.score, 1) and d["verdict"] == ai_model.verdict(result.score)
     assert len(d["crops"]) == normalise.MAX_CROPS and d["crops_called_ai"].endswith(f"of {normalise.MAX_CROPS}")
+    h, w = media.rgb.shape[:2]
+    assert d["downscaled_by"] == pytest.approx(normalise.SHORT_SIDE / min(h, w), abs=1e-4)
+    assert d["crop_size"] == round(normalise.CROP / d["downscaled_by"])
+    assert all(0 <= c["y"] <= h - d["crop_size"] + 1 and 0 <= c["x"] <= w - d["crop_size"] + 1 for c in d["crops"])
     assert "one signal, not proof" in result.interpretation
     assert ai_model.analyze(media).score == result.score
 

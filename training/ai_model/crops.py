@@ -1,9 +1,9 @@
 """The training crops of the AI-image detector: drawn once per image, augmented alike for both classes.
 
-Each training image gives ``CROPS_PER_IMAGE`` crops of ``normalise.CROP`` px at native
-resolution, each through a seeded chain of the post-processing that real uploads receive,
-applied to AI images and real photos with the same probabilities so that none of it can
-separate the classes:
+Each training image, after the analyzer's own downscale (``normalise.downscale``), gives
+``CROPS_PER_IMAGE`` crops of ``normalise.CROP`` px, each through a seeded chain of the
+post-processing that real uploads receive, applied to AI images and real photos with the same
+probabilities so that none of it can separate the classes:
 
 - a downscale by a factor in [0.5, 0.9] (``RESIZE_P``), since uploads are often resized;
 - an earlier JPEG save at q70-98 (``PRIOR_JPEG_P``): the real photos are JPEGs and most AI
@@ -77,16 +77,9 @@ def augmented_crop(rgb: np.ndarray, rng: np.random.Generator, palette_p: float =
     return np.ascontiguousarray(crop)
 
 
-def load_scaled(row: dict, short_side: int = 0) -> np.ndarray:
-    """The image of ``row`` as RGB, downscaled (Pillow's bicubic) so that its shorter side is
-    ``short_side`` px when it is longer; 0 keeps the native resolution."""
-    rgb = load_rgb(row)
-    h, w = rgb.shape[:2]
-    if not short_side or min(h, w) <= short_side:
-        return rgb
-    scale = short_side / min(h, w)
-    size = (max(short_side, round(w * scale)), max(short_side, round(h * scale)))
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))
+def load_scaled(row: dict, short_side: int) -> np.ndarray:
+    """The image of ``row`` as RGB after the analyzer's downscale to ``short_side`` (0: native)."""
+    return normalise.downscale(load_rgb(row), short_side)
 
 
 def _image_crops(job: tuple[dict, int, int, float, int]) -> np.ndarray:
@@ -112,7 +105,11 @@ def _inference_crops(job: tuple[dict, int]) -> np.ndarray:
 
 
 def training_crops(
-    rows: list[tuple[int, dict]], seed: int, workers: int, palette_p: float = PALETTE_P, short_side: int = 0
+    rows: list[tuple[int, dict]],
+    seed: int,
+    workers: int,
+    palette_p: float = PALETTE_P,
+    short_side: int = normalise.SHORT_SIDE,
 ) -> list[np.ndarray]:
     """Augmented crops of each (index in the data list, row), in order."""
     jobs = [(row, seed, index, palette_p, short_side) for index, row in rows]
@@ -120,6 +117,6 @@ def training_crops(
         return pool.map(_image_crops, jobs, chunksize=4)
 
 
-def inference_crops(rows: list[dict], workers: int, short_side: int = 0) -> list[np.ndarray]:
+def inference_crops(rows: list[dict], workers: int, short_side: int = normalise.SHORT_SIDE) -> list[np.ndarray]:
     with get_context("spawn").Pool(workers) as pool:
         return pool.map(_inference_crops, [(row, short_side) for row in rows], chunksize=4)

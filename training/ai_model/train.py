@@ -11,7 +11,8 @@ gathered sources (``make gather-ai``).
 
 What one run does, the same bytes for the same seed:
 
-1. training crops of every image, augmented alike for both classes (``crops.py``);
+1. training crops of every image, downscaled as the analyzer does (``--short-side``, recorded in
+   the card) and augmented alike for both classes (``crops.py``);
 2. **one fold per AI family**: a network trained on the training split of every *other*
    family, which then scores every image of the left-out family and the real photos of the
    calibration and test splits. Its AUC is that family's leave-one-family-out figure: what
@@ -284,7 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--palette-p", type=float, default=crop_pool.PALETTE_P, help="share of crops palette-quantised")
     parser.add_argument(
-        "--short-side", type=int, default=0, help="downscale every image to this shorter side first (0: native)"
+        "--short-side",
+        type=int,
+        default=normalise.SHORT_SIDE,
+        help="downscale larger images to this shorter side before their crops, as the analyzer does (0: native)",
     )
     parser.add_argument("--workers", type=int, default=2, help="processes that cut the crops")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the bytes may depend on it)")
@@ -297,8 +301,6 @@ def main(argv: list[str] | None = None) -> int:
         write_data_list(rows, DATA_LIST)
         print(f"wrote {DATA_LIST}: {len(rows)} rows; near-duplicate check: {json.dumps(check)}")
         return 0
-    if args.short_side and not args.folds_only:
-        parser.error("--short-side is an ablation (the analyzer crops at native resolution): use it with --folds-only")
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
@@ -347,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         "parameters": sum(p.numel() for p in model.parameters()),
         "input": args.input,
         "crop": normalise.CROP,
+        "short_side": args.short_side,
         "inference_quality": normalise.INFERENCE_QUALITY,
         "max_crops": normalise.MAX_CROPS,
         "calibration": {

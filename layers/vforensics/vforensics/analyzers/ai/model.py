@@ -1,13 +1,14 @@
 """AI-generated image detection by a small ResNet-18 trained in this project, run with onnxruntime.
 
-The network (He et al., CVPR 2016, layout of torchvision's resnet18 at a quarter of its
-width) looks at the neighbouring-pixel residual of native-resolution crops, the input of
-NPR (Tan et al., "Rethinking the Up-Sampling Operations in CNN-based Generative Network for
-Generalizable Deepfake Detection", CVPR 2024): generators build images by up-sampling, which
-leaves correlations between neighbouring pixels that cameras do not. Up to nine crops of
-the picture are normalised exactly as in training (``vforensics.analyzers.ai.normalise``), the mean
-crop logit is calibrated on left-out generator families (Platt scaling) and reported as ``score``
-= the probability, in percent, that the image is AI-generated.
+The network (He et al., CVPR 2016, the first two stages of torchvision's resnet18 layout at a
+quarter of its width) looks at the neighbouring-pixel residual of NPR (Tan et al., "Rethinking
+the Up-Sampling Operations in CNN-based Generative Network for Generalizable Deepfake
+Detection", CVPR 2024): generators build images by up-sampling, which leaves correlations
+between neighbouring pixels that cameras do not. The picture is downscaled to a shorter side
+of 512 px (the card's ``short_side``), up to nine crops of it are normalised exactly as in
+training (``vforensics.analyzers.ai.normalise``), the mean crop logit is calibrated on
+left-out generator families (Platt scaling) and reported as ``score`` = the probability, in
+percent, that the image is AI-generated.
 
 No pretrained weights exist here: the model was trained by ``training/ai_model/train.py`` on
 ten generator families (SD 1.x, 2.x, 3, SDXL, Stable Cascade, Flux.1, GPT-4o and three unnamed
@@ -91,7 +92,7 @@ def analyze(media: Media) -> AnalyzerResult:
     if min(rgb.shape[:2]) < normalise.CROP:
         return skipped(f"image smaller than the detector's {normalise.CROP} px crops", width=rgb.shape[1])
     started = time.perf_counter()
-    batch, positions = normalise.inference_batch(rgb, card["input"])
+    batch, positions, factor = normalise.inference_batch(rgb, card["input"], card.get("short_side", 0))
     outputs = session.run(None, {"input": batch})
     logits = outputs[0].reshape(-1)
     mean_logit = float(logits.mean())
@@ -106,7 +107,8 @@ def analyze(media: Media) -> AnalyzerResult:
         "mean_logit": round(mean_logit, 3),
         "crops_called_ai": f"{agreeing} of {len(logits)}",
         "crops": crops,
-        "crop_size": normalise.CROP,
+        "crop_size": round(normalise.CROP / factor),
+        "downscaled_by": round(factor, 4),
         "model": {
             "architecture": card["model"],
             "input": card["input"],

@@ -146,11 +146,11 @@ def latency(repeats: int = 15) -> dict[str, float]:
     session, card, _ = ai_model.load_detector(str(ai_model.model_path()), 1)
     from vforensics.analyzers.ai import normalise
 
-    batch, _ = normalise.inference_batch(rgb, card["input"])
+    batch, _, _ = normalise.inference_batch(rgb, card["input"], card.get("short_side", 0))
     run_ms, prep_ms, whole_ms = [], [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        b, _ = normalise.inference_batch(rgb, card["input"])
+        normalise.inference_batch(rgb, card["input"], card.get("short_side", 0))
         t1 = time.perf_counter()
         session.run(None, {"input": batch})
         t2 = time.perf_counter()
@@ -321,9 +321,15 @@ def section(results: dict) -> list[str]:
         "## AI-generated image detector by generator family (`python -m vforensics.evaluation.benchmarks.ai_model`)",
         "",
         f"The `ai_model` analyzer ({card['model']}, {card['parameters'] / 1e6:.2f} M parameters, input "
-        f"`{card['input']}`, up to {card['max_crops']} crops of {card['crop']} px, JPEG q{card['inference_quality']} "
-        f"normalisation), trained by `{t['command'].strip()}` (`make train-model`: seed {t['seed']}, {t['steps']} "
-        f"steps per network, {t['train_images']} training images, {t['seconds']} s in all on {t['threads']} CPU "
+        f"`{card['input']}`, up to {card['max_crops']} crops of {card['crop']} px "
+        + (
+            f"of the picture downscaled to a {card['short_side']} px shorter side"
+            if card.get("short_side")
+            else "at native resolution"
+        )
+        + f", JPEG q{card['inference_quality']} normalisation), trained by `{t['command'].strip()}` "
+        f"(`make train-model`: seed {t['seed']}, {t['steps']} steps per network, "
+        f"{t['train_images']} training images, {t['seconds']} s in all on {t['threads']} CPU "
         f"thread(s), torch {t['torch']}) on `{card['data_list']}`. Families trained on: "
         f"{', '.join(card.get('trained_on_families', []))}. Calibration: {card['calibration']['fitted_on']}.",
         "",
