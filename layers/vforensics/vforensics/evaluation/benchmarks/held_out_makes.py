@@ -169,8 +169,8 @@ def _shaped_markdown(results: dict[str, Any]) -> list[str]:
         for k, v in fits.items()
     ]
     return [
-        "Score curves (ablation, not shipped unless said below): the same held-out protocol with a noisy-OR "
-        "in which each analyzer's score s counts as r x s^g, the exponent g fitted per fold beside r "
+        "Score curves (an ablation: the shipped score keeps the linear form): the same held-out protocol with "
+        "a noisy-OR in which each analyzer's score s counts as r x s^g, the exponent g fitted per fold beside r "
         "(`vforensics.evaluation.calibration.fit_shaped`; g > 1: low scores count for little). ROC AUC against "
         "the untouched originals, held out:",
         "",
