@@ -74,7 +74,7 @@ gather-ai:
 	bash tools/gather_ai_sources.sh
 
 # Retrain the AI-image detector (functions/model/ai_detector.onnx + .json) by leave-one-family-out
-# from ../shared/bench and the gathered sources (make gather-ai): about 32 minutes on 2 CPU cores.
+# from ../shared/bench and the gathered sources (make gather-ai): 25-32 minutes on 2 CPU cores.
 # torch lives in its own venv (Python 3.11, the CPU build).
 TRAIN_PYTHON ?= python3.11
 train-model:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vforensics.analyzers.ai import bands, normalise
 from vforensics.analyzers.ai import model as ai_model
-from vforensics.analyzers.ai import normalise
 from vforensics.media.image import Media
 from vforensics.scoring.ai_likelihood import METADATA_LIFT, assess_ai
 
@@ -70,6 +70,47 @@ def test_pictures_longer_than_the_short_side_are_downscaled_before_their_crops()
     assert not np.array_equal(native, batch)
 
 
+def test_the_reducing_gap_keeps_a_camera_photo_within_a_grey_level_of_the_fair_bicubic_on_average(root):
+    """A 968 px short side to 200 px (a factor of 4.8: Pillow box-reduces by 2 first; to 512 px,
+    1.9, it does not reduce at all and the result is the fair bicubic's, bit for bit)."""
+    rgb = np.asarray(Image.open(root / "samples" / "iphone4.jpg").convert("RGB"))
+    fair = normalise.downscale(rgb, 200, reducing_gap=None)
+    assert np.array_equal(fair, np.asarray(Image.fromarray(rgb).resize(fair.shape[1::-1], Image.Resampling.BICUBIC)))
+    gapped = normalise.downscale(rgb, 200)
+    assert gapped.shape == fair.shape and min(gapped.shape[:2]) == 200
+    difference = np.abs(gapped.astype(int) - fair)
+    assert difference.mean() < 0.5 and difference.max() <= 8 and difference.any()
+    assert np.array_equal(normalise.downscale(rgb, 512), normalise.downscale(rgb, 512, reducing_gap=None))
+
+
+def test_false_alarm_shift_leaves_at_most_the_share_of_real_photos_at_likely_ai():
+    target = np.log(bands.CALLED_AI / (100 - bands.CALLED_AI))
+    rng = np.random.default_rng(5)
+    real = np.r_[rng.normal(-2, 1, 90), target + rng.uniform(0.1, 2, 10)]  # 10% would be called AI
+    shift = bands.false_alarm_shift(real)
+    assert shift < 0 and int(np.sum(real + shift >= target)) == 5
+    assert int(np.sum(real + shift + 2 * bands.MARGIN >= target)) == 6  # no lower than it must be
+    assert bands.false_alarm_shift(real[:90]) == 0.0 and bands.false_alarm_shift(np.array([])) == 0.0
+    just_under = np.r_[real[:90], target - bands.MARGIN / 2]  # nobody reaches the bound: nothing to shift
+    assert bands.false_alarm_shift(just_under) == 0.0
+
+
+def test_the_shipped_calibrations_call_at_most_five_percent_of_the_real_calibration_photos_ai():
+    """The detector's calibration (on every fold's scores of the real calibration photos) and the
+    overall combination (on its fit set's real photos) both keep to the false-alarm bound."""
+    from vforensics.scoring.ai_likelihood import COMBINATION
+
+    card = json.loads(ai_model.model_path().with_suffix(".json").read_text())
+    a, b = card["calibration"]["a"], card["calibration"]["b"]
+    real = np.array([v for fold in card["fold_logits"].values() for v in fold["real_calib_logits"]])
+    likelihood = 100 / (1 + np.exp(-(a * real + b)))
+    assert len(real) >= 500 and np.mean(likelihood >= bands.CALLED_AI) <= bands.FALSE_ALARM_SHARE
+    assert card["calibration"]["real_calib_called_ai"]["shipped"] <= bands.FALSE_ALARM_SHARE
+    assert b == pytest.approx(card["calibration"]["platt_b"] + card["calibration"]["false_alarm_shift"])
+    assert COMBINATION["real_fit_called_ai"]["shipped"] <= bands.FALSE_ALARM_SHARE
+    assert COMBINATION["intercept"] == pytest.approx(COMBINATION["fitted_intercept"] + COMBINATION["false_alarm_shift"])
+
+
 def test_reencoding_is_deterministic_and_lossy():
     crop = natural_rgb(128, 128, seed=2)
     once = normalise.reencode(crop, 85)
@@ -84,7 +125,7 @@ def test_the_shipped_model_matches_its_card():
     card = json.loads(path.with_suffix(".json").read_text())
     assert hashlib.sha256(path.read_bytes()).hexdigest() == card["onnx_sha256"]
     assert card["input"] in normalise.INPUTS and card["crop"] == normalise.CROP
-    assert card["short_side"] == normalise.SHORT_SIDE
+    assert card["short_side"] == normalise.SHORT_SIDE and card["reducing_gap"] == normalise.REDUCING_GAP
     assert path.stat().st_size < 15_000_000
 
 

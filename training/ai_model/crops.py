@@ -77,31 +77,25 @@ def augmented_crop(rgb: np.ndarray, rng: np.random.Generator, palette_p: float =
     return np.ascontiguousarray(crop)
 
 
-def load_scaled(row: dict, short_side: int) -> np.ndarray:
+def load_scaled(row: dict, short_side: int, reducing_gap: float | None = normalise.REDUCING_GAP) -> np.ndarray:
     """The image of ``row`` as RGB after the analyzer's downscale to ``short_side`` (0: native)."""
-    return normalise.downscale(load_rgb(row), short_side)
+    return normalise.downscale(load_rgb(row), short_side, reducing_gap)
 
 
-def _image_crops(job: tuple[dict, int, int, float, int]) -> np.ndarray:
-    row, seed, index, palette_p, short_side = job
+def _image_crops(job: tuple[dict, int, int, float, int, float | None]) -> np.ndarray:
+    row, seed, index, palette_p, short_side, reducing_gap = job
     rng = np.random.default_rng([seed, index])
-    rgb = load_scaled(row, short_side)
+    rgb = load_scaled(row, short_side, reducing_gap)
     crops = [c for c in (augmented_crop(rgb, rng, palette_p) for _ in range(CROPS_PER_IMAGE)) if c is not None]
     if not crops:
         return np.zeros((0, normalise.CROP, normalise.CROP, 3), np.uint8)
     return np.stack(crops)
 
 
-def _inference_crops(job: tuple[dict, int]) -> np.ndarray:
-    """The analyzer's own crops of one image (grid, JPEG at the inference quality), uint8."""
-    row, short_side = job
-    rgb = load_scaled(row, short_side)
-    positions = normalise.grid_positions(*rgb.shape[:2])
-    crops = [
-        normalise.reencode(rgb[y : y + normalise.CROP, x : x + normalise.CROP], normalise.INFERENCE_QUALITY)
-        for y, x in positions
-    ]
-    return np.stack(crops) if crops else np.zeros((0, normalise.CROP, normalise.CROP, 3), np.uint8)
+def _inference_crops(job: tuple[dict, int, float | None]) -> np.ndarray:
+    """The analyzer's own crops of one image (``normalise.inference_crops``), uint8."""
+    row, short_side, reducing_gap = job
+    return normalise.inference_crops(load_rgb(row), short_side, reducing_gap)[0]
 
 
 def training_crops(
@@ -110,13 +104,19 @@ def training_crops(
     workers: int,
     palette_p: float = PALETTE_P,
     short_side: int = normalise.SHORT_SIDE,
+    reducing_gap: float | None = normalise.REDUCING_GAP,
 ) -> list[np.ndarray]:
     """Augmented crops of each (index in the data list, row), in order."""
-    jobs = [(row, seed, index, palette_p, short_side) for index, row in rows]
+    jobs = [(row, seed, index, palette_p, short_side, reducing_gap) for index, row in rows]
     with get_context("spawn").Pool(workers) as pool:
         return pool.map(_image_crops, jobs, chunksize=4)
 
 
-def inference_crops(rows: list[dict], workers: int, short_side: int = normalise.SHORT_SIDE) -> list[np.ndarray]:
+def inference_crops(
+    rows: list[dict],
+    workers: int,
+    short_side: int = normalise.SHORT_SIDE,
+    reducing_gap: float | None = normalise.REDUCING_GAP,
+) -> list[np.ndarray]:
     with get_context("spawn").Pool(workers) as pool:
-        return pool.map(_inference_crops, [(row, short_side) for row in rows], chunksize=4)
+        return pool.map(_inference_crops, [(row, short_side, reducing_gap) for row in rows], chunksize=4)

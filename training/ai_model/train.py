@@ -22,7 +22,9 @@ What one run does, the same bytes for the same seed:
 4. the **calibration** (Platt's logistic) of the final model's image logit, fitted on the
    folds' logits of the left-out families' images against the real calibration photos, each
    family weighing the same: the probability says what the score means for a generator the
-   network has not seen, not for its training families.
+   network has not seen, not for its training families. If more than 5% of the real
+   calibration photos' fold scores would then reach "Likely AI", the intercept is lowered
+   until they do not (``bands.false_alarm_shift``; the test split takes no part).
 
 Outputs: ``functions/model/ai_detector.onnx`` and ``ai_detector.json`` (the model card: data
 list hash, seed, command, the per-family leave-one-out AUCs and logits' summary, calibration,
@@ -50,7 +52,7 @@ sys.path.insert(0, str(HERE))
 import crops as crop_pool  # noqa: E402
 from resnet import ResNet18  # noqa: E402
 
-from vforensics.analyzers.ai import normalise  # noqa: E402
+from vforensics.analyzers.ai import bands, normalise  # noqa: E402
 from vforensics.evaluation.ai_data import (  # noqa: E402
     BENCH,
     DATA_LIST,
@@ -251,7 +253,8 @@ def leave_one_family_out(
 
 
 def held_out_calibration(folds: dict[str, dict]) -> tuple[float, float, dict]:
-    """Platt's a, b on the left-out families' logits against the real calibration photos (each fold's)."""
+    """Platt's a, b on the left-out families' logits against the real calibration photos (each
+    fold's), b then lowered as far as the false-alarm bound on those real photos asks."""
     logits, labels, weight = [], [], []
     for fold in folds.values():
         ai, real = fold["ai_logits"], fold["real_calib_logits"]
@@ -260,13 +263,24 @@ def held_out_calibration(folds: dict[str, dict]) -> tuple[float, float, dict]:
         weight += [1.0 / (len(folds) * max(1, len(ai)))] * len(ai) + [1.0 / (len(folds) * max(1, len(real)))] * len(
             real
         )
-    a, b = fit_platt(np.array(logits), np.array(labels, float), np.array(weight))
+    a, platt_b = fit_platt(np.array(logits), np.array(labels, float), np.array(weight))
+    real_calib = np.array([v for fold in folds.values() for v in fold["real_calib_logits"]])
+    shift = bands.false_alarm_shift(a * real_calib + platt_b)
+    b = platt_b + shift
+    target = np.log(bands.CALLED_AI / (100.0 - bands.CALLED_AI))
+
+    def called(intercept: float) -> float:
+        return round(float(np.mean(a * real_calib + intercept >= target)), 4) if len(real_calib) else 0.0
+
     return (
         a,
         b,
         {
             "ai_images": sum(f["images"] for f in folds.values()),
-            "real_calib_scores": sum(len(f["real_calib_logits"]) for f in folds.values()),
+            "real_calib_scores": len(real_calib),
+            "platt_b": platt_b,
+            "false_alarm_shift": shift,
+            "real_calib_called_ai": {"platt": called(platt_b), "shipped": called(b)},
         },
     )
 
@@ -290,6 +304,12 @@ def main(argv: list[str] | None = None) -> int:
         default=normalise.SHORT_SIDE,
         help="downscale larger images to this shorter side before their crops, as the analyzer does (0: native)",
     )
+    parser.add_argument(
+        "--reducing-gap",
+        type=float,
+        default=normalise.REDUCING_GAP,
+        help="Pillow's reducing_gap of that downscale (0: the fair bicubic)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="processes that cut the crops")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the bytes may depend on it)")
     parser.add_argument("--families", nargs="*", help="leave out only these families (default: every AI family)")
@@ -301,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         write_data_list(rows, DATA_LIST)
         print(f"wrote {DATA_LIST}: {len(rows)} rows; near-duplicate check: {json.dumps(check)}")
         return 0
+    reducing_gap = args.reducing_gap or None
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
@@ -308,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     train_idx = [i for i, r in enumerate(rows) if r["split"] == "train"]
     pools_train = crop_pool.training_crops(
-        [(i, rows[i]) for i in train_idx], args.seed, args.workers, args.palette_p, args.short_side
+        [(i, rows[i]) for i in train_idx], args.seed, args.workers, args.palette_p, args.short_side, reducing_gap
     )
     pools: list[np.ndarray] = [np.zeros((0,), np.uint8)] * len(rows)
     for i, pool in zip(train_idx, pools_train, strict=True):
@@ -316,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     eval_idx = [i for i, r in enumerate(rows) if r["label"] == 1 or r["split"] in ("calib", "test")]
     eval_crops = dict(
         zip(
-            eval_idx, crop_pool.inference_crops([rows[i] for i in eval_idx], args.workers, args.short_side), strict=True
+            eval_idx,
+            crop_pool.inference_crops([rows[i] for i in eval_idx], args.workers, args.short_side, reducing_gap),
+            strict=True,
         )
     )
     crops_seconds = round(time.perf_counter() - started)
@@ -350,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         "input": args.input,
         "crop": normalise.CROP,
         "short_side": args.short_side,
+        "reducing_gap": reducing_gap,
         "inference_quality": normalise.INFERENCE_QUALITY,
         "max_crops": normalise.MAX_CROPS,
         "calibration": {
@@ -359,7 +383,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"leave-one-family-out logits of {calibrated_on['ai_images']} AI images (each scored by the fold "
                 f"that never saw its family, families weighted equally) against {calibrated_on['real_calib_scores']} "
                 "fold scores of the real calibration photos"
+                + (
+                    f"; intercept lowered by {-calibrated_on['false_alarm_shift']:.3f} so that at most "
+                    f"{bands.FALSE_ALARM_SHARE:.0%} of those real scores reach {bands.CALLED_AI:.0f}"
+                    if calibrated_on["false_alarm_shift"]
+                    else ""
+                )
             ),
+            "platt_b": calibrated_on["platt_b"],
+            "false_alarm_shift": calibrated_on["false_alarm_shift"],
+            "real_calib_called_ai": calibrated_on["real_calib_called_ai"],
         },
         "trained_on_families": trained,
         "leave_one_family_out": {

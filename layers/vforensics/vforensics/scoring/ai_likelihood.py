@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vforensics.analyzers.ai.bands import verdict
 from vforensics.analyzers.ai.model import NAME as MODEL
-from vforensics.analyzers.ai.model import verdict
 
 #: Floor of the AI likelihood when the metadata says the image was generated.
 METADATA_LIFT = 95.0

@@ -5,6 +5,6 @@ Four analyzers: :mod:`.model` (the ResNet-18 detector, ONNX Runtime), :mod:`.fre
 (statistics reported, not scored). :mod:`.normalise` is public because training must prepare
 crops exactly as serving does, and it needs only numpy and Pillow: this package imports none
 of its modules eagerly, so the training environment (torch, no OpenCV) can import it.
-``_signals`` and ``_spec_rules`` are private helpers; :func:`.model.verdict` names the bands
-of an AI likelihood, shared with the overall score.
+``_signals`` and ``_spec_rules`` are private helpers; :mod:`.bands` names the bands
+of an AI likelihood, shared with the overall score, and the false-alarm bound of their fits.
 """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from vforensics.analyzers.ai import _signals as signals
 from vforensics.analyzers.ai import _spec_rules as spec_rules
-from vforensics.analyzers.ai.model import verdict
+from vforensics.analyzers.ai.bands import verdict
 from vforensics.analyzers.base import AnalyzerResult, skipped
 from vforensics.media.image import Media
 

@@ -38,18 +38,12 @@ from typing import Any
 import numpy as np
 
 from vforensics.analyzers.ai import normalise
+from vforensics.analyzers.ai.bands import verdict
 from vforensics.analyzers.base import AnalyzerResult, skipped
 from vforensics.media.image import Media
 
 NAME = "ai_model"
 MODEL_FILE = "ai_detector.onnx"
-#: Verdict bands over the AI likelihood (0-100), lower bounds.
-BANDS = ((85.0, "Very Likely AI"), (70.0, "Likely AI"), (55.0, "Possibly AI"), (40.0, "Uncertain"))
-BELOW_BANDS = "Likely Real"
-
-
-def verdict(likelihood: float) -> str:
-    return next((name for bound, name in BANDS if likelihood >= bound), BELOW_BANDS)
 
 
 def model_path() -> Path | None:
@@ -92,7 +86,9 @@ def analyze(media: Media) -> AnalyzerResult:
     if min(rgb.shape[:2]) < normalise.CROP:
         return skipped(f"image smaller than the detector's {normalise.CROP} px crops", width=rgb.shape[1])
     started = time.perf_counter()
-    batch, positions, factor = normalise.inference_batch(rgb, card["input"], card.get("short_side", 0))
+    batch, positions, factor = normalise.inference_batch(
+        rgb, card["input"], card.get("short_side", 0), card.get("reducing_gap")
+    )
     outputs = session.run(None, {"input": batch})
     logits = outputs[0].reshape(-1)
     mean_logit = float(logits.mean())

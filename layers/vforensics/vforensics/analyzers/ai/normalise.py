@@ -6,14 +6,18 @@ learns those differences instead of the generator's traces. Every image, of eith
 at training and at inference, therefore goes through the same steps here:
 
 1. decoded to 8-bit RGB (alpha dropped, palette and 16-bit converted: Media does this);
-2. downscaled (Pillow's bicubic) so that the shorter side is ``SHORT_SIDE`` px when it is
-   longer, then cut into fixed-size crops. NPR (Tan et al., "Rethinking the Up-Sampling
+2. downscaled (Pillow's bicubic, after Pillow's box reduction by an integer factor when the
+   factor is at least twice ``REDUCING_GAP``: on camera photos the result differs from the fair
+   bicubic by about a third of a grey level on average, a few at most, and costs about half
+   as much at 12 MP) so that the shorter side is ``SHORT_SIDE`` px when it is longer, then cut
+   into fixed-size crops. NPR (Tan et al., "Rethinking the Up-Sampling
    Operations in CNN-based Generative Network for Generalizable Deepfake Detection", CVPR 2024)
    reads native-resolution crops, since resampling weakens the up-sampling traces it looks
    for; here the resize won on leave-one-family-out evidence (mean left-out AUC 0.78 against
    0.72 native, GPT-4o 0.81 against 0.39: docs/ANALYZERS.md): a 128 px crop of a 12 MP photo
    holds a patch of sensor noise, one of a 512 px picture holds what generators shape. The
-   model's card records the short side it was trained with (0: native);
+   model's card records the short side it was trained with (0: native) and the reducing gap
+   (absent: the fair bicubic);
 3. each crop re-encoded as a JPEG at one quality and decoded again, so that both classes
    carry the same last compression (training draws the quality from a range, and sometimes
    a WebP step before it, on both classes alike; inference uses ``INFERENCE_QUALITY``);
@@ -35,6 +39,9 @@ from PIL import Image
 CROP = 128
 #: Shorter side, in pixels, that larger images are downscaled to before their crops.
 SHORT_SIDE = 512
+#: Pillow's ``reducing_gap`` of the downscale: a box reduction by an integer factor first, so
+#: that the bicubic step spans at most this factor (None: the fair bicubic over the whole factor).
+REDUCING_GAP = 2.0
 #: JPEG quality of the re-encoding at inference (the middle of the training range).
 INFERENCE_QUALITY = 85
 #: Most crops taken from one image at inference (a grid over the picture).
@@ -104,28 +111,39 @@ def grid_positions(height: int, width: int, size: int = CROP, max_crops: int = M
     return sorted({(int(y), int(x)) for y in ys for x in xs})
 
 
-def downscale(rgb: np.ndarray, short_side: int) -> np.ndarray:
-    """``rgb`` downscaled (bicubic) so that its shorter side is ``short_side`` px when it is
-    longer; smaller images, and ``short_side`` 0, keep their native resolution."""
+def downscale(rgb: np.ndarray, short_side: int, reducing_gap: float | None = REDUCING_GAP) -> np.ndarray:
+    """``rgb`` downscaled (bicubic, after a box reduction that leaves at most ``reducing_gap``
+    of the factor to it) so that its shorter side is ``short_side`` px when it is longer;
+    smaller images, and ``short_side`` 0, keep their native resolution."""
     h, w = rgb.shape[:2]
     if not short_side or min(h, w) <= short_side:
         return rgb
     scale = short_side / min(h, w)
     size = (max(short_side, round(w * scale)), max(short_side, round(h * scale)))
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC, reducing_gap=reducing_gap))
 
 
-def inference_batch(
-    rgb: np.ndarray, kind: str = "npr", short_side: int = SHORT_SIDE
+def inference_crops(
+    rgb: np.ndarray, short_side: int = SHORT_SIDE, reducing_gap: float | None = REDUCING_GAP
 ) -> tuple[np.ndarray, list[tuple[int, int]], float]:
-    """The network inputs for one image (N, 3, CROP, CROP), where each crop came from (top-left
-    corners in the pixels of ``rgb``) and the factor the image was downscaled by first (<= 1)."""
-    scaled = downscale(rgb, short_side)
+    """The analyzer's crops of one image as uint8 (N, CROP, CROP, 3): downscaled, cut on the grid
+    and re-encoded at ``INFERENCE_QUALITY``; where each came from (top-left corners in the
+    pixels of ``rgb``) and the factor the image was downscaled by (<= 1)."""
+    scaled = downscale(rgb, short_side, reducing_gap)
     fy, fx = scaled.shape[0] / rgb.shape[0], scaled.shape[1] / rgb.shape[1]
     factor = min(scaled.shape[:2]) / min(rgb.shape[:2])
     positions = grid_positions(*scaled.shape[:2])
-    crops = [reencode(scaled[y : y + CROP, x : x + CROP], INFERENCE_QUALITY) for y, x in positions]
-    if not crops:
+    if not positions:
+        return np.zeros((0, CROP, CROP, 3), np.uint8), [], factor
+    crops = np.stack([reencode(scaled[y : y + CROP, x : x + CROP], INFERENCE_QUALITY) for y, x in positions])
+    return crops, [(round(y / fy), round(x / fx)) for y, x in positions], factor
+
+
+def inference_batch(
+    rgb: np.ndarray, kind: str = "npr", short_side: int = SHORT_SIDE, reducing_gap: float | None = REDUCING_GAP
+) -> tuple[np.ndarray, list[tuple[int, int]], float]:
+    """The network inputs for one image (N, 3, CROP, CROP), with ``inference_crops``' corners and factor."""
+    crops, corners, factor = inference_crops(rgb, short_side, reducing_gap)
+    if not corners:
         return np.zeros((0, 3, CROP, CROP), np.float32), [], factor
-    corners = [(round(y / fy), round(x / fx)) for y, x in positions]
     return np.stack([INPUTS[kind](c) for c in crops]), corners, factor

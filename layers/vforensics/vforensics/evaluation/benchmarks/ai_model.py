@@ -38,6 +38,7 @@ from PIL import Image
 
 from vforensics.analyzers.ai import frequency as ai_frequency
 from vforensics.analyzers.ai import model as ai_model
+from vforensics.analyzers.ai.bands import CALLED_AI
 from vforensics.evaluation.ai_data import BENCH, DATA_LIST, available, media_of, read_data_list, sources_available
 from vforensics.evaluation.benchmarks._section import REPO, Context, section_main
 from vforensics.evaluation.metrics import roc_auc
@@ -46,7 +47,7 @@ from vforensics.media.image import Media
 NAME = "ai-model"
 ISOLATED = True  # times the model, and sets VF_ONNX_THREADS
 
-LIKELY_AI = 70.0  # "Likely AI" and "Very Likely AI"
+LIKELY_AI = CALLED_AI  # "Likely AI" and "Very Likely AI"
 #: More real photos the detector never saw (published forgery sets' untouched images).
 EXTRA_REAL = {
     "CASIA v1 authentic (384x256 PNG, downscaled)": ("forgeries", "*-casia1-samples/authentic/*"),
@@ -146,11 +147,11 @@ def latency(repeats: int = 15) -> dict[str, float]:
     session, card, _ = ai_model.load_detector(str(ai_model.model_path()), 1)
     from vforensics.analyzers.ai import normalise
 
-    batch, _, _ = normalise.inference_batch(rgb, card["input"], card.get("short_side", 0))
+    batch, _, _ = normalise.inference_batch(rgb, card["input"], card.get("short_side", 0), card.get("reducing_gap"))
     run_ms, prep_ms, whole_ms = [], [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        normalise.inference_batch(rgb, card["input"], card.get("short_side", 0))
+        normalise.inference_batch(rgb, card["input"], card.get("short_side", 0), card.get("reducing_gap"))
         t1 = time.perf_counter()
         session.run(None, {"input": batch})
         t2 = time.perf_counter()

@@ -17,6 +17,8 @@ the shipped network's logit on a family that network was trained on. Instead:
 On the fit set a class-balanced logistic regression starts from the logit alone and adds, one
 at a time, the standardised signal of ``ai_frequency`` / ``ai_texture`` / ``ai_srm`` that lowers
 the leave-one-out log-loss most, while the gain is at least ``MIN_GAIN`` (forward selection).
+Its intercept is then lowered, if need be, until at most 5% of the fit set's real photos reach
+"Likely AI" (``bands.false_alarm_shift``, as the detector's own calibration does).
 The test split then says what the result is worth, beside the detector alone, the first
 spec's threshold rules (the honest baseline) and each signal alone.
 
@@ -36,6 +38,7 @@ from PIL import Image
 
 from vforensics.analyzers import ANALYZERS
 from vforensics.analyzers.ai import model as ai_model
+from vforensics.analyzers.ai.bands import CALLED_AI, FALSE_ALARM_SHARE, false_alarm_shift
 from vforensics.evaluation.ai_data import DATA_LIST, available, media_of, path_of, read_data_list, scorable
 from vforensics.evaluation.metrics import roc_auc
 from vforensics.scoring.ai_likelihood import COMBINATION_FILE, SIGNAL_ANALYZERS, combined_likelihood, features
@@ -220,11 +223,27 @@ def fit() -> dict:
     chosen = selected if trusted else ["model_logit"]
     x_val, (mean, scale) = _matrix(val, chosen)
     theta = fit_logistic(x_val, y_val)
+    real_log_odds = theta[0] + x_val[y_val == 0] @ theta[1:]
+    shift = false_alarm_shift(real_log_odds)
+    target = np.log(CALLED_AI / (100.0 - CALLED_AI))
     combination = {
         "method": f"logistic regression of {', '.join(chosen)} fitted on held-out-family evidence ({len(val)} "
         "images: each AI image with the logit of the network trained without its family, real calibration "
-        "photos; classes weighted equally; vforensics.evaluation.fitting.fit_ai_likelihood)",
-        "intercept": float(theta[0]),
+        "photos; classes weighted equally"
+        + (
+            f"; intercept lowered by {-shift:.3f} so that at most {FALSE_ALARM_SHARE:.0%} of those real photos "
+            f"reach {CALLED_AI:.0f}"
+            if shift
+            else ""
+        )
+        + "; vforensics.evaluation.fitting.fit_ai_likelihood)",
+        "intercept": float(theta[0] + shift),
+        "fitted_intercept": float(theta[0]),
+        "false_alarm_shift": shift,
+        "real_fit_called_ai": {
+            "fitted": round(float(np.mean(real_log_odds >= target)), 4),
+            "shipped": round(float(np.mean(real_log_odds + shift >= target)), 4),
+        },
         "features": [
             {"name": n, "mean": float(m), "scale": float(s), "weight": float(w)}
             for n, m, s, w in zip(chosen, mean, scale, theta[1:], strict=True)
@@ -282,7 +301,7 @@ def report(val, y_val, test, y_test, fam_test, combination, untrusted=None) -> l
     n_families = len({f for f, y in zip(fam_test, y_test, strict=True) if y == 1})
 
     def called(scores: np.ndarray) -> str:
-        return f"{int(np.sum(scores[real] >= 70))}/{int(real.sum())}"
+        return f"{int(np.sum(scores[real] >= CALLED_AI))}/{int(real.sum())}"
 
     lines = [
         "### AI likelihood: the detector, the fitted combination and the spec's threshold rules "
