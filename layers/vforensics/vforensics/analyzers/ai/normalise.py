@@ -8,9 +8,9 @@ at training and at inference, therefore goes through the same steps here:
 1. decoded to 8-bit RGB (alpha dropped, palette and 16-bit converted: Media does this);
 2. downscaled (Pillow's bicubic, after Pillow's box reduction by an integer factor when the
    factor is at least twice ``REDUCING_GAP``: on camera photos the result differs from the fair
-   bicubic by about a third of a grey level on average, a few at most, and costs about half
-   as much at 12 MP) so that the shorter side is ``SHORT_SIDE`` px when it is longer, then cut
-   into fixed-size crops. NPR (Tan et al., "Rethinking the Up-Sampling
+   bicubic by about a quarter of a grey level on average, a few at most, and the analyzer
+   takes about two thirds of the time at 12 MP) so that the shorter side is ``SHORT_SIDE`` px
+   when it is longer, then cut into fixed-size crops. NPR (Tan et al., "Rethinking the Up-Sampling
    Operations in CNN-based Generative Network for Generalizable Deepfake Detection", CVPR 2024)
    reads native-resolution crops, since resampling weakens the up-sampling traces it looks
    for; here the resize won on leave-one-family-out evidence (mean left-out AUC 0.78 against
