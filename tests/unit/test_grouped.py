@@ -76,15 +76,27 @@ def test_figures_and_their_markdown_report_held_out_and_shipped_side_by_side(tmp
             for f in grouped.FEATURES
         }
         results["metadata"]["details"] = {"flags": ["thumbnail_mismatch"] if i == 1 else []}
-        results["jpeg"]["details"] = {"subscores": {"aligned_double": 60.0 if i == 3 else 0.0}}
+        results["jpeg"]["details"] = {
+            "subscores": {"aligned_double": 60.0 if i == 3 else 0.0},
+            "encoder": {"family": "libjpeg_defaults" if i in (5, 7) else "own_tables"},
+        }
+        if i == 7:  # an original that every analyzer calls tampered: flagged whatever the fit
+            results = {f: r | {"score": 100.0} for f, r in results.items()}
         scored.append(grouped.Scored(_case(tmp_path, label, f"m{i % 5}_{i}.jpg"), i % 5, f"m{i % 5}", results, {}))
     figures = grouped.figures(scored, {f: 0.5 for f in grouped.FEATURES}, {"noise": 0.5, "jpeg": 0.3})
     assert set(figures["classes"]) == {"resave"} and figures["classes"]["resave"]["n"] == 25
     o = figures["originals"]
     assert o["n"] == 25 and o["aligned_double_at_least_50"] == 1 and o["flag_rates"]["thumbnail_mismatch"] == 0.04
     assert figures["noise_calibration"] is None  # no noise statistic to fit it on
+    assert o["libjpeg_defaults"] == ["m0", "m2"]
+    flagged = o["flagged_held_out"]
+    assert flagged[0]["source"] == "m2_7.jpg" and flagged[0]["encoder"] == "libjpeg_defaults"
+    assert all(v["held_out"] >= grouped.MEDIUM_AT for v in flagged)
+    assert [v["held_out"] for v in flagged] == sorted((v["held_out"] for v in flagged), reverse=True)
     text = held_out_makes.to_markdown(figures | {"per_make": 2})
     assert "| resave (25) |" in text and "held out" in text and "Reliabilities fitted without each fold" in text
+    assert f"m2_7.jpg (m2, fold 2): {flagged[0]['held_out']:.0f}, from metadata 100, noise 100, jpeg 100" in text
+    assert "under a camera's EXIF, as a libjpeg re-save does: 2 of 25 (m0, m2)" in text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -339,17 +339,36 @@ def _originals(
     aligned = np.array(
         [s.results["jpeg"].get("details", {}).get("subscores", {}).get("aligned_double", 0.0) >= 50 for s in rows]
     )
+    flagged = [
+        {
+            "source": s.case.source,
+            "make": s.make,
+            "fold": s.fold,
+            "held_out": round(float(v), 1),
+            "scores": {f: round(100 * s.score(f)) for f in FEATURES if s.score(f) > 0},
+            "encoder": _encoder_family(s),
+        }
+        for s, v in sorted(zip(rows, held, strict=True), key=lambda pair: -pair[1])
+        if v >= MEDIUM_AT
+    ]
     return {
         "n": len(rows),
         "medium_or_high_shipped": share(shipped >= MEDIUM_AT),
         "medium_or_high_held_out": share(held >= MEDIUM_AT),
         "medium_or_high_held_out_by_fold": {int(k): share(held[of == k] >= MEDIUM_AT) for k in folds_present},
-        "flagged_held_out": sorted(s.case.source for s, v in zip(rows, held, strict=True) if v >= MEDIUM_AT),
+        "flagged_held_out": flagged,
+        "libjpeg_defaults": sorted(s.make for s in rows if _encoder_family(s) == "libjpeg_defaults"),
         "jpeg_medium_or_high": share(np.array([100 * s.score("jpeg") >= JPEG_MEDIUM_AT for s in rows])),
         "aligned_double_at_least_50": int(aligned.sum()),
         "copy_move_at_least_50": int(sum(100 * s.score("copy_move") >= 50 for s in rows)),
         "flag_rates": {f: round(n / len(rows), 4) for f, n in sorted(flags.items())} if rows else {},
     }
+
+
+def _encoder_family(s: Scored) -> str:
+    """The jpeg analyzer's reading of the file's encoder (``media.jpeg_encoder``): e.g.
+    ``libjpeg_defaults`` for libjpeg's tables, subsampling and header layout under a camera's EXIF."""
+    return str(s.results.get("jpeg", {}).get("details", {}).get("encoder", {}).get("family", "unknown"))
 
 
 def _noise_held_out(

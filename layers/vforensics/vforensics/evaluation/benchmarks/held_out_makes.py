@@ -118,6 +118,8 @@ def to_markdown(results: dict[str, Any]) -> str:
         + ".",
         "",
     ]
+    if o.get("flagged_held_out"):
+        lines += [_flagged_markdown(o), ""]
     weights = results["maps"]
     names = sorted(weights["all"])
     rows = [["all folds"] + [_f(weights["all"][n]) for n in names]]
@@ -144,6 +146,23 @@ def to_markdown(results: dict[str, Any]) -> str:
     if results.get("noise_calibration"):
         lines += ["", *_noise_markdown(results)]
     return "\n".join(lines)
+
+
+def _flagged_markdown(o: dict[str, Any]) -> str:
+    """The untouched originals that the held-out fits rate MEDIUM or HIGH, and why."""
+    flagged = "; ".join(
+        f"{v['source']} ({v['make']}, fold {v['fold']}): {v['held_out']:.0f}, from "
+        + ", ".join(f"{f} {n}" for f, n in v["scores"].items())
+        + f", encoder {v['encoder']}"
+        for v in o["flagged_held_out"]
+    )
+    makes = o.get("libjpeg_defaults", [])
+    return (
+        f"The originals rated MEDIUM or HIGH held out: {flagged}. Untouched originals whose file carries "
+        f"libjpeg's defaults (IJG tables, its subsampling and header layout) under a camera's EXIF, as a "
+        f"libjpeg re-save does: {len(makes)} of {o['n']} ({', '.join(makes) or 'none'}). On a make the table "
+        "database does not know, the file's encoder cannot tell such a camera from a re-save."
+    )
 
 
 def _shaped_markdown(results: dict[str, Any]) -> list[str]:
