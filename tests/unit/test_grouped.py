@@ -82,6 +82,11 @@ def test_figures_and_their_markdown_report_held_out_and_shipped_side_by_side(tmp
         }
         if i == 7:  # an original that every analyzer calls tampered: flagged whatever the fit
             results = {f: r | {"score": 100.0} for f, r in results.items()}
+            # ... and whose ModifyDate says software saved it a year after the capture
+            results["metadata"]["details"]["exif"] = {
+                "DateTime": "2008:07:31 17:20:21",
+                "DateTimeOriginal": "2007:07:31 17:20:21",
+            }
         scored.append(grouped.Scored(_case(tmp_path, label, f"m{i % 5}_{i}.jpg"), i % 5, f"m{i % 5}", results, {}))
     figures = grouped.figures(scored, {f: 0.5 for f in grouped.FEATURES}, {"noise": 0.5, "jpeg": 0.3})
     assert set(figures["classes"]) == {"resave"} and figures["classes"]["resave"]["n"] == 25
@@ -97,6 +102,15 @@ def test_figures_and_their_markdown_report_held_out_and_shipped_side_by_side(tmp
     assert "| resave (25) |" in text and "held out" in text and "Reliabilities fitted without each fold" in text
     assert f"m2_7.jpg (m2, fold 2): {flagged[0]['held_out']:.0f}, from metadata 100, noise 100, jpeg 100" in text
     assert "under a camera's EXIF, as a libjpeg re-save does: 2 of 25 (m0, m2)" in text
+    audit = figures["audit"]
+    assert [v["source"] for v in audit["originals"]] == ["m2_7.jpg"] and audit["n_originals"] == 25
+    assert audit["originals"][0]["facts"] == ["modified_after_capture: ModifyDate 366 days after the capture"]
+    assert audit["classes"]["resave"]["as_labelled"] == figures["classes"]["resave"]["auc_held_out"]
+    # the one original that outscores every resave is left out: its pairs no longer count
+    assert audit["classes"]["resave"]["left_out_of_measure"] > audit["classes"]["resave"]["as_labelled"]
+    assert audit["medium_or_high"]["left_out_of_measure"] < audit["medium_or_high"]["as_labelled"]
+    assert "Label audit" in text and "m2_7.jpg (m2, fold 2, held out" in text
+    assert "| resave |" in text and "| originals MEDIUM or HIGH |" in text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ from vforensics.evaluation.makes import (
     make_folds,
 )
 from vforensics.evaluation.metrics import pixel_scores, roc_auc
+from vforensics.evaluation.provenance_audit import changed_after_capture
 
 __all__ = [
     "FOLDS",
@@ -308,6 +309,7 @@ def figures(
             "jpeg_auc_fold_min": min(jpeg_fold) if jpeg_fold else None,
         }
     out["originals"] = _originals(scored, fit, originals, fold, folds_present)
+    out["audit"] = audit(scored, shipped, fit, classes)
     out["originals"]["medium_or_high_held_out_shaped"] = round(
         float((shaped["held_out"][originals] >= MEDIUM_AT).mean()), 4
     )
@@ -362,6 +364,56 @@ def _originals(
         "aligned_double_at_least_50": int(aligned.sum()),
         "copy_move_at_least_50": int(sum(100 * s.score("copy_move") >= 50 for s in rows)),
         "flag_rates": {f: round(n / len(rows), 4) for f, n in sorted(flags.items())} if rows else {},
+    }
+
+
+def audit(
+    scored: Sequence[Scored], shipped: Mapping[str, float], fit: dict[str, Any], classes: Sequence[str]
+) -> dict[str, Any]:
+    """The held-out figures read both ways (:mod:`vforensics.evaluation.provenance_audit`): with every
+    camera original as labelled (``fit``, from :func:`held_out`), and without the originals whose
+    own metadata shows a change after capture, left out of the measurement only (same fits) and
+    out of the fits too (refitted)."""
+    facts = [
+        changed_after_capture(s.results.get("metadata", {}).get("details", {})) if s.case.label == ORIGINAL else []
+        for s in scored
+    ]
+    audited = np.array([bool(f) for f in facts])
+    kept = [s for s, a in zip(scored, audited, strict=True) if not a]
+    refit = held_out(kept, shipped) if audited.any() else fit
+    originals = np.array([s.case.label == ORIGINAL for s in scored])
+    kept_originals = np.array([s.case.label == ORIGINAL for s in kept])
+
+    def flagged(values: np.ndarray) -> float:
+        return round(float((values >= MEDIUM_AT).mean()), 4) if len(values) else 0.0
+
+    return {
+        "originals": [
+            {
+                "source": s.case.source,
+                "make": s.make,
+                "fold": s.fold,
+                "held_out": round(float(v), 1),
+                "facts": f,
+            }
+            for s, v, f in zip(scored, fit["held_out"], facts, strict=True)
+            if f
+        ],
+        "n_originals": int(originals.sum()),
+        "classes": {
+            cls: {
+                "as_labelled": _auc(scored, fit["held_out"], cls),
+                "left_out_of_measure": _auc(scored, fit["held_out"], cls, ~audited),
+                "left_out_of_fit": _auc(kept, refit["held_out"], cls),
+            }
+            for cls in classes
+        },
+        "medium_or_high": {
+            "as_labelled": flagged(fit["held_out"][originals]),
+            "left_out_of_measure": flagged(fit["held_out"][originals & ~audited]),
+            "left_out_of_fit": flagged(refit["held_out"][kept_originals]),
+        },
+        "fits": refit["fits"],
     }
 
 

@@ -24,7 +24,9 @@ in-camera processing (a 14 MP Nikon D3100 with all steps 1: gains of 100-270 tha
 scale-free, so it holds across image sizes. It was chosen by leave-one-make-group-out
 (studies/dq_camera_originals.py). It does not remove a genuine periodic lattice that the
 camera itself leaves on a few frequencies (a Minolta DiMAGE 7 original: q1 = 3 on five
-vertical frequencies with step 2); that is indistinguishable from a re-save here.
+vertical frequencies with step 2); that is indistinguishable from a re-save here, and
+probably is one: the frame is turned 90 degrees from its EXIF thumbnail under an upright
+Orientation, behind a JFIF header (vforensics.evaluation.provenance_audit).
 The per-coefficient likelihood ratios n(x), summed over frequencies in each 8x8 block,
 give a map of where the image is double compressed; a pasted region that was not on the
 same grid (or never JPEG) lacks the modulation.
