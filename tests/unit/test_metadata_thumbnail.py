@@ -148,6 +148,27 @@ def test_a_different_picture_is_a_mismatch(photo):
     assert t["mismatch_reason"] in ("different picture", "region differs")
 
 
+@pytest.mark.parametrize("turns", [1, 3])
+def test_a_picture_turned_after_its_thumbnail_isrotated_after_capture_not_a_mismatch(photo, turns):
+    t, d = _thumbnail(_file(np.rot90(photo, turns), photo))
+    assert "rotated_after_capture" in d["flags"] and "thumbnail_mismatch" not in d["flags"], t
+    assert f"turned by {(4 - turns) * 90} degrees" in d["flag_evidence"]["rotated_after_capture"]
+    assert d["metadata_score"] == 0  # a turn changes no content: the flag adds no points
+    _, upright = _thumbnail(_file(photo, photo))
+    assert "rotated_after_capture" not in upright["flags"]
+
+
+def test_a_portrait_orientation_tag_explains_a_turned_thumbnail():
+    from vforensics.analyzers.metadata._analyzer import rotated_after_capture
+
+    turned = {"compared": True, "alignment": "registered rotated 90"}
+    assert rotated_after_capture(turned, {"Orientation": 1})
+    assert rotated_after_capture(turned, {})
+    assert rotated_after_capture(turned, {"Orientation": 6}) is None  # the viewer turns it: as the camera meant
+    assert rotated_after_capture(turned, {"Orientation": 8}) is None
+    assert rotated_after_capture({"compared": True, "alignment": "registered"}, {}) is None
+
+
 def test_bench_cameras_with_other_cameras_previews(bench):
     """A few real camera originals of several makes, each with every kind of untouched preview,
     and a crop and a paste: none of the untouched is flagged, the edits are."""

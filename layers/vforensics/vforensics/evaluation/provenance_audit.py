@@ -14,7 +14,9 @@ the figures can be read both ways. The rules are three facts about camera files:
   after the camera made the thumbnail.
 * ``frame_rotated_from_thumbnail``: the thumbnail matches the frame only turned by 90 or 270
   degrees while the EXIF Orientation says the pixels are upright (1 or absent): the frame was
-  rotated after the camera made the thumbnail, and a rotation that re-encodes is a re-save.
+  rotated after the camera made the thumbnail, and a rotation that re-encodes is a re-save
+  (the metadata analyzer's ``rotated_after_capture`` flag, read here from the cached details
+  so that analyzer runs made before the flag existed are audited alike).
 * ``frame_under_thumbnail_size``: the frame's long side is under 160 px, the DCF thumbnail's
   (CIPA DC-009): no camera records a picture smaller than its own thumbnail.
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vforensics.analyzers.metadata._analyzer import rotated_after_capture
 from vforensics.analyzers.metadata._exif_fields import parse_exif_date
 
 #: Seconds by which ModifyDate may follow the capture before the file counts as re-saved.
@@ -55,8 +58,8 @@ def changed_after_capture(metadata_details: dict[str, Any]) -> list[str]:
     tolerance = (thumb.get("thresholds") or {}).get("max_missing_share", DEFAULT_MAX_MISSING_SHARE)
     if thumb.get("compared") and isinstance(beyond, int | float) and beyond > tolerance:
         facts.append(f"frame_beyond_thumbnail: the thumbnail shows {100 * beyond:.0f}% of its picture beyond the frame")
-    turned = str(thumb.get("alignment") or "").partition("rotated ")[2]
-    if thumb.get("compared") and turned and exif.get("Orientation") in (None, 1):
+    if rotated_after_capture(thumb, exif):
+        turned = str(thumb.get("alignment")).partition("rotated ")[2]
         facts.append(f"frame_rotated_from_thumbnail: the thumbnail matches the frame turned {turned} degrees")
     file = metadata_details.get("file") or {}
     width, height = file.get("width"), file.get("height")

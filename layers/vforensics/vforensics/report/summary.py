@@ -59,7 +59,14 @@ def summarize(results: dict[str, dict[str, Any]], overall: Overall, source: dict
                 positives.append(f"JPEG history ({r['score']:.0f}/100): {finding}")
         elif name == "metadata":
             evidence = details.get("flag_evidence", {})
-            for flag in ("editing_software", "xmp_edit_history", "date_inconsistent", "metadata_missing"):
+            for flag in (
+                "editing_software",
+                "xmp_edit_history",
+                "thumbnail_mismatch",
+                "date_inconsistent",
+                "rotated_after_capture",
+                "metadata_missing",
+            ):
                 if flag in evidence:
                     issues.append(f"Metadata ({flag}): {evidence[flag]}")
             exif = details.get("exif", {})

@@ -9,7 +9,7 @@ parsing, c2pa-python); where ExifTool is installed its full dump is added beside
 The flags are the stable names of DESIGN.md, each with its evidence in
 ``details.flag_evidence``: ``editing_software``, ``metadata_missing``,
 ``thumbnail_mismatch``, ``date_inconsistent``, ``xmp_edit_history``, ``gps_present``,
-``ai_generator_tag``, ``c2pa_manifest``.
+``ai_generator_tag``, ``c2pa_manifest``; and ``rotated_after_capture``, added to them.
 """
 
 from __future__ import annotations
@@ -39,13 +39,16 @@ NAME = "metadata"
 
 #: Points each flag adds to the metadata score (0-100). Flags that describe the file
 #: rather than an edit (GPS, generator tags, a valid C2PA manifest) add nothing to the
-#: tampering score; an invalid C2PA manifest adds ``C2PA_INVALID_POINTS``.
+#: tampering score; an invalid C2PA manifest adds ``C2PA_INVALID_POINTS``. A rotation after
+#: capture adds nothing either: turning a photo changes no content, and a rotation that
+#: re-encoded the pixels is a re-save, which the jpeg analyzer reads from the pixels.
 FLAG_POINTS = {
     "editing_software": 40,
     "thumbnail_mismatch": 35,
     "xmp_edit_history": 25,
     "date_inconsistent": 20,
     "metadata_missing": 15,
+    "rotated_after_capture": 0,
     "gps_present": 0,
     "ai_generator_tag": 0,
     "c2pa_manifest": 0,
@@ -152,6 +155,8 @@ def _flags(
         flags["metadata_missing"] = reason
     if thumbnail.get("mismatch"):
         flags["thumbnail_mismatch"] = _thumbnail_evidence(thumbnail)
+    if reason := rotated_after_capture(thumbnail, exif):
+        flags["rotated_after_capture"] = reason
     if gps:
         flags["gps_present"] = f"GPS position {gps['latitude']:.6f}, {gps['longitude']:.6f}"
     if reason := _date_inconsistency(exif, gps, xmp):
@@ -200,6 +205,21 @@ def _thumbnail(data: bytes, structure: dict, size: tuple[int, int]) -> tuple[dic
     if comparison is None:
         return {"present": True, "source": source, "compared": False, "reason": "blank or undecodable thumbnail"}, None
     return {"present": True, "source": source, "compared": True, **comparison.to_dict()}, comparison.difference
+
+
+def rotated_after_capture(thumbnail: dict[str, Any], exif: dict) -> str | None:
+    """The thumbnail matches the picture only turned by 90 or 270 degrees, under an Orientation
+    that says the pixels are upright (1, or none): the camera made the thumbnail from the
+    picture as it was, and the pixels were turned later. A camera that means a portrait photo
+    writes Orientation 6 or 8 and leaves both the same way round (EXIF 2.32, 4.6.4 A)."""
+    turned = str(thumbnail.get("alignment") or "").partition("rotated ")[2]
+    if not (thumbnail.get("compared") and turned) or exif.get("Orientation") not in (None, 1):
+        return None
+    return (
+        f"the EXIF thumbnail matches the picture only turned by {turned} degrees, while the EXIF Orientation says "
+        "the pixels are upright: the picture was rotated after the camera wrote the thumbnail (by software; a "
+        "rotation that re-encoded the pixels is also a re-save)"
+    )
 
 
 def _thumbnail_evidence(t: dict[str, Any]) -> str:
@@ -293,6 +313,7 @@ FLAG_PHRASES = {
     "date_inconsistent": "its dates disagree",
     "metadata_missing": "camera metadata is missing (stripped by an editor, a messaging app or a website)",
     "ai_generator_tag": "it is tagged as made by an AI generator",
+    "rotated_after_capture": "it was rotated after capture",
     "gps_present": "it contains a GPS position (privacy: remove it before publishing)",
     "c2pa_manifest": "it has C2PA Content Credentials",
 }
