@@ -85,6 +85,20 @@ def test_augmented_crops_are_reproducible_and_of_the_crop_size(root):
     assert crops.augmented_crop(natural_rgb(100, 400, seed=6), rng) is None
 
 
+def test_the_blur_ablation_leaves_the_shipped_crops_alone_and_blurs_when_asked(root):
+    crops = _crops_module(root)
+    rgb = natural_rgb(300, 420, seed=5)
+    plain = [crops.augmented_crop(rgb, np.random.default_rng([0, i])) for i in range(8)]
+    no_blur = [crops.augmented_crop(rgb, np.random.default_rng([0, i]), blur_p=0.0) for i in range(8)]
+    assert all(np.array_equal(a, b) for a, b in zip(plain, no_blur, strict=True))  # no extra draw at 0
+
+    def detail(c: np.ndarray) -> float:  # mean absolute horizontal difference: what a blur removes
+        return float(np.abs(np.diff(c.astype(np.float32), axis=1)).mean())
+
+    blurred = [crops.augmented_crop(rgb, np.random.default_rng([0, i]), blur_p=1.0) for i in range(8)]
+    assert np.median([detail(c) for c in blurred]) < np.median([detail(c) for c in plain])
+
+
 def test_a_picture_just_above_the_crop_size_still_gives_plain_crops(root):
     crops = _crops_module(root)
     rng = np.random.default_rng(3)

@@ -13,6 +13,9 @@ probabilities so that none of it can separate the classes:
 - a 256-colour palette with Floyd-Steinberg dithering (``PALETTE_P``): most GPT-4o PNGs of the
   data were stored that way;
 - a lossy WebP save at q70-95 (``WEBP_P``);
+- optionally (``--blur-p``, 0 in the shipped recipe) a Gaussian blur of sigma in [0, 3]
+  (``BLUR_SIGMA``), the augmentation Wang et al. found to carry a detector over to unseen
+  generators ("CNN-generated images are surprisingly easy to spot... for now", CVPR 2020);
 - then the normalisation's own JPEG save, at a quality drawn from ``QUALITY_RANGE`` (inference
   uses ``normalise.INFERENCE_QUALITY``), and a horizontal flip half of the time.
 
@@ -27,13 +30,14 @@ import io
 from multiprocessing import get_context
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from vforensics.analyzers.ai import normalise
 from vforensics.evaluation.ai_data import load_rgb
 
 CROPS_PER_IMAGE = 12
 RESIZE_P, PRIOR_JPEG_P, PALETTE_P, WEBP_P = 0.2, 0.4, 0.1, 0.2
+BLUR_SIGMA = (0.0, 3.0)
 QUALITY_RANGE = (65, 95)
 PRIOR_MARGIN = 16  # the earlier save's 8x8 grid is shifted against the crop by up to this many pixels
 
@@ -44,8 +48,11 @@ def _jpeg(img: Image.Image, quality: int) -> Image.Image:
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
 
 
-def augmented_crop(rgb: np.ndarray, rng: np.random.Generator, palette_p: float = PALETTE_P) -> np.ndarray | None:
-    """One crop of ``rgb`` through the augmentation chain, or None if the picture is too small."""
+def augmented_crop(
+    rgb: np.ndarray, rng: np.random.Generator, palette_p: float = PALETTE_P, blur_p: float = 0.0
+) -> np.ndarray | None:
+    """One crop of ``rgb`` through the augmentation chain, or None if the picture is too small.
+    With ``blur_p`` 0 no extra number is drawn, so the crops are those of the recipe without blur."""
     size = normalise.CROP
     h, w = rgb.shape[:2]
     if min(h, w) < size:
@@ -68,6 +75,8 @@ def augmented_crop(rgb: np.ndarray, rng: np.random.Generator, palette_p: float =
         img = img.crop((dx, dy, dx + size, dy + size))
     else:
         img = img.crop((0, 0, size, size))
+    if blur_p > 0 and rng.random() < blur_p:
+        img = img.filter(ImageFilter.GaussianBlur(float(rng.uniform(*BLUR_SIGMA))))
     if rng.random() < palette_p:
         img = img.quantize(256, dither=Image.Dither.FLOYDSTEINBERG).convert("RGB")
     webp = int(rng.integers(70, 96)) if rng.random() < WEBP_P else None
@@ -82,11 +91,11 @@ def load_scaled(row: dict, short_side: int, reducing_gap: float | None = normali
     return normalise.downscale(load_rgb(row), short_side, reducing_gap)
 
 
-def _image_crops(job: tuple[dict, int, int, float, int, float | None]) -> np.ndarray:
-    row, seed, index, palette_p, short_side, reducing_gap = job
+def _image_crops(job: tuple[dict, int, int, float, int, float | None, float]) -> np.ndarray:
+    row, seed, index, palette_p, short_side, reducing_gap, blur_p = job
     rng = np.random.default_rng([seed, index])
     rgb = load_scaled(row, short_side, reducing_gap)
-    crops = [c for c in (augmented_crop(rgb, rng, palette_p) for _ in range(CROPS_PER_IMAGE)) if c is not None]
+    crops = [c for c in (augmented_crop(rgb, rng, palette_p, blur_p) for _ in range(CROPS_PER_IMAGE)) if c is not None]
     if not crops:
         return np.zeros((0, normalise.CROP, normalise.CROP, 3), np.uint8)
     return np.stack(crops)
@@ -105,9 +114,10 @@ def training_crops(
     palette_p: float = PALETTE_P,
     short_side: int = normalise.SHORT_SIDE,
     reducing_gap: float | None = normalise.REDUCING_GAP,
+    blur_p: float = 0.0,
 ) -> list[np.ndarray]:
     """Augmented crops of each (index in the data list, row), in order."""
-    jobs = [(row, seed, index, palette_p, short_side, reducing_gap) for index, row in rows]
+    jobs = [(row, seed, index, palette_p, short_side, reducing_gap, blur_p) for index, row in rows]
     with get_context("spawn").Pool(workers) as pool:
         return pool.map(_image_crops, jobs, chunksize=4)
 

@@ -298,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--palette-p", type=float, default=crop_pool.PALETTE_P, help="share of crops palette-quantised")
+    parser.add_argument("--blur-p", type=float, default=0.0, help="share of crops Gaussian-blurred (an ablation)")
     parser.add_argument(
         "--short-side",
         type=int,
@@ -329,7 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     train_idx = [i for i, r in enumerate(rows) if r["split"] == "train"]
     pools_train = crop_pool.training_crops(
-        [(i, rows[i]) for i in train_idx], args.seed, args.workers, args.palette_p, args.short_side, reducing_gap
+        [(i, rows[i]) for i in train_idx],
+        args.seed,
+        args.workers,
+        args.palette_p,
+        args.short_side,
+        reducing_gap,
+        args.blur_p,
     )
     pools: list[np.ndarray] = [np.zeros((0,), np.uint8)] * len(rows)
     for i, pool in zip(train_idx, pools_train, strict=True):
@@ -410,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
             "lr": args.lr,
             "crops_per_image": crop_pool.CROPS_PER_IMAGE,
             "palette_p": args.palette_p,
+            "blur_p": args.blur_p,
             "train_images": len(train_idx),
             "crops_seconds": crops_seconds,
             "final_seconds": final_seconds,
