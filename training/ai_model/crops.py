@@ -10,12 +10,12 @@ probabilities so that none of it can separate the classes:
   images lossless PNGs, and a detector left to itself learns "was compressed before" instead
   of the generator (Grommelt et al., "Fake or JPEG? Revealing Common Biases in Generated
   Image Detection Datasets", 2024);
-- a 256-colour palette with Floyd-Steinberg dithering (``PALETTE_P``): most GPT-4o PNGs of the
-  data were stored that way;
-- a lossy WebP save at q70-95 (``WEBP_P``);
 - optionally (``--blur-p``, 0 in the shipped recipe) a Gaussian blur of sigma in [0, 3]
   (``BLUR_SIGMA``), the augmentation Wang et al. found to carry a detector over to unseen
   generators ("CNN-generated images are surprisingly easy to spot... for now", CVPR 2020);
+- a 256-colour palette with Floyd-Steinberg dithering (``PALETTE_P``): most GPT-4o PNGs of the
+  data were stored that way;
+- a lossy WebP save at q70-95 (``WEBP_P``);
 - then the normalisation's own JPEG save, at a quality drawn from ``QUALITY_RANGE`` (inference
   uses ``normalise.INFERENCE_QUALITY``), and a horizontal flip half of the time.
 

@@ -3,15 +3,15 @@
 shared/bench/camera lists every photo as an untouched camera original. Some of them carry, in
 their own metadata and frame, facts that no camera writes. The held-out figures were first
 read with every one of them as untouched. This audit names the files and the fact, so that
-the figures can be read both ways. The rules are three facts about camera files:
+the figures can be read both ways. The rules are four facts about camera files:
 
 * ``modified_after_capture``: the IFD0 ModifyDate (``DateTime``) is more than a day after
   ``DateTimeOriginal``. A camera writes both from the same clock at capture; software writes
   its save time into ModifyDate (EXIF 2.32, CIPA DC-008, 4.6.4 and 4.6.5). A ModifyDate
   *before* the capture is a clock quirk and does not count (see the metadata analyzer).
-* ``frame_beyond_thumbnail``: the EXIF thumbnail shows more picture beyond the frame's edges
-  than the thumbnail check tolerates (its own ``max_missing_share``): the frame was cropped
-  after the camera made the thumbnail.
+* ``frame_beyond_thumbnail``: the thumbnail check's own verdict that the EXIF thumbnail shows
+  more picture beyond the frame's edges than cameras' previews differ by (``mismatch_reason``
+  "cropped"): the frame was cropped after the camera made the thumbnail.
 * ``frame_rotated_from_thumbnail``: the thumbnail matches the frame only turned by 90 or 270
   degrees while the EXIF Orientation says the pixels are upright (1 or absent): the frame was
   rotated after the camera made the thumbnail, and a rotation that re-encodes is a re-save
@@ -37,8 +37,6 @@ from vforensics.analyzers.metadata._exif_fields import parse_exif_date
 MODIFIED_AFTER_S = 86_400
 #: The DCF thumbnail's long side (160 x 120 px).
 DCF_THUMBNAIL_LONG_SIDE = 160
-#: The thumbnail check's tolerance when its result carries none.
-DEFAULT_MAX_MISSING_SHARE = 0.08
 
 
 def changed_after_capture(metadata_details: dict[str, Any]) -> list[str]:
@@ -54,9 +52,8 @@ def changed_after_capture(metadata_details: dict[str, Any]) -> list[str]:
         days = (modified - captured).total_seconds() / 86_400
         facts.append(f"modified_after_capture: ModifyDate {days:.0f} days after the capture")
     thumb = metadata_details.get("thumbnail") or {}
-    beyond = thumb.get("missing_share")
-    tolerance = (thumb.get("thresholds") or {}).get("max_missing_share", DEFAULT_MAX_MISSING_SHARE)
-    if thumb.get("compared") and isinstance(beyond, int | float) and beyond > tolerance:
+    if thumb.get("compared") and thumb.get("mismatch_reason") == "cropped":
+        beyond = float(thumb.get("missing_share") or 0.0)
         facts.append(f"frame_beyond_thumbnail: the thumbnail shows {100 * beyond:.0f}% of its picture beyond the frame")
     if rotated_after_capture(thumb, exif):
         turned = str(thumb.get("alignment")).partition("rotated ")[2]
